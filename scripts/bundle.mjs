@@ -1,0 +1,18 @@
+// Bundles the CLI into one file: one read and one parse at start, no module
+// resolution walk through node_modules on every `mydocker` invocation.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/mydocker.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+chmodSync('dist/mydocker.js', 0o755);

@@ -1,0 +1,54 @@
+/** Resource limits as Docker's flags express them, already validated and in base units. */
+export interface CgroupLimits {
+  /** bytes (-m) */
+  memory?: number;
+  /** bytes of memory+swap (--memory-swap); -1 = unlimited */
+  memorySwap?: number;
+  /** bytes (--memory-reservation) */
+  memoryReservation?: number;
+  /** relative weight (-c/--cpu-shares), v1 scale 2..262144 */
+  cpuShares?: number;
+  /** microseconds (--cpu-period) */
+  cpuPeriod?: number;
+  /** microseconds per period (--cpu-quota); --cpus N sets period 100000 and quota N*100000 */
+  cpuQuota?: number;
+  /** e.g. "0-1,3" (--cpuset-cpus) */
+  cpusetCpus?: string;
+  /** e.g. "0" (--cpuset-mems) */
+  cpusetMems?: string;
+  /** max pids (--pids-limit); -1 or 0 = unlimited */
+  pidsLimit?: number;
+  /** --oom-kill-disable */
+  oomKillDisable?: boolean;
+}
+
+/** What the runtime needs to place the container's PID 1 into its cgroup before execve. */
+export interface CgroupPlacement {
+  /** absolute paths of cgroup.procs files to which the helper writes the container's pid */
+  procsFiles: string[];
+  /** the container's cgroup path relative to each hierarchy root, e.g. "/mydocker/<id>" */
+  path: string;
+}
+
+/** Figures for `mydocker stats`, read from the container's cgroup. */
+export interface CgroupStats {
+  /** cumulative CPU time in nanoseconds */
+  cpuUsageNs: number;
+  memoryUsage: number;
+  /** bytes; the host's total memory when unlimited */
+  memoryLimit: number;
+  pids: number;
+}
+
+export interface CgroupDriver {
+  readonly version: 1 | 2;
+  /** Creates the container's cgroup(s) and writes the limits. Idempotent. */
+  create(id: string, limits: CgroupLimits): CgroupPlacement;
+  /** Removes the container's cgroup(s); retries briefly while the kernel still lists exiting tasks. */
+  remove(id: string): void;
+  /** Ids that have a cgroup under the engine's parent (for garbage collection of crashes). */
+  list(): string[];
+  stats(id: string): CgroupStats;
+  /** True when the kernel OOM-killed a task of this cgroup. */
+  oomKilled(id: string): boolean;
+}
