@@ -1,0 +1,967 @@
+/*
+ * mydocker-shim: the hands of the engine.
+ *
+ * Node cannot run code between clone() and execve() (it is multi-threaded from its
+ * first instruction), so this small single-threaded program does exactly that part.
+ * It receives a plan from the TypeScript engine on fd 3 (a socket), clones the
+ * container with the requested namespaces, performs the plan's steps in order inside
+ * them, and execve()s the user's command as PID 1. It then stays behind as the
+ * container's monitor: it relays the pty, forwards signals, waits for the exit,
+ * records it, and makes sure the engine's cleanup runs even if the CLI died.
+ *
+ * No policy lives here. Every path, flag, mask and program comes from the plan; an
+ * operation that fails is reported back as one JSON line naming the operation, its
+ * arguments and errno, and the TypeScript side decides what the user reads.
+ *
+ * Plan wire format: "<decimal length>\n" then <length> bytes of records. A record is
+ * "<n>\0<field 1>\0...<field n>\0"; field 1 is the op name.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_FD 3 /* socket to the engine: plan in, JSON lines out */
+
+/* ---------- plan ---------- */
+
+typedef struct {
+  int n;
+  char **f;
+} rec_t;
+
+static rec_t *recs;
+static int nrecs;
+
+static void die_json(const char *op, int err, int nargs, char **args);
+
+static char *read_all(int fd, size_t len) {
+  char *buf = malloc(len + 1);
+  size_t got = 0;
+  if (!buf) return NULL;
+  while (got < len) {
+    ssize_t r = read(fd, buf + got, len - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { free(buf); return NULL; }
+    got += (size_t)r;
+  }
+  buf[len] = 0;
+  return buf;
+}
+
+static int read_plan(void) {
+  char hdr[32];
+  size_t i = 0;
+  while (i < sizeof(hdr) - 1) {
+    ssize_t r = read(CTL_FD, hdr + i, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != 1) return -1;
+    if (hdr[i] == '\n') break;
+    i++;
+  }
+  hdr[i] = 0;
+  size_t len = strtoul(hdr, NULL, 10);
+  char *buf = read_all(CTL_FD, len);
+  if (!buf) return -1;
+  int cap = 64;
+  recs = calloc(cap, sizeof(rec_t));
+  char *p = buf, *end = buf + len;
+  while (p < end) {
+    int n = atoi(p);
+    p += strlen(p) + 1;
+    if (n <= 0 || n > 100000) return -1;
+    if (nrecs == cap) { cap *= 2; recs = realloc(recs, cap * sizeof(rec_t)); }
+    rec_t *r = &recs[nrecs++];
+    r->n = n;
+    r->f = calloc(n + 1, sizeof(char *));
+    for (int k = 0; k < n; k++) {
+      if (p >= end) return -1;
+      r->f[k] = p;
+      p += strlen(p) + 1;
+    }
+  }
+  return 0;
+}
+
+static rec_t *find(const char *op) {
+  for (int i = 0; i < nrecs; i++)
+    if (strcmp(recs[i].f[0], op) == 0) return &recs[i];
+  return NULL;
+}
+
+static unsigned long long num(const char *s) { return strtoull(s, NULL, 0); }
+
+/* ---------- reporting ---------- */
+
+static int report_fd = CTL_FD; /* the child reports on the sync socket instead */
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+static void send_line(const char *line, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(report_fd, line, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    line += w;
+    len -= (size_t)w;
+  }
+}
+
+/* {"error":{"op":"...","errno":N,"args":[...]}} */
+static void report_error(const char *op, int err, int nargs, char **args) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  fprintf(f, "{\"error\":{\"op\":");
+  json_str(f, op);
+  fprintf(f, ",\"errno\":%d,\"args\":[", err);
+  for (int i = 0; i < nargs; i++) {
+    if (i) fputc(',', f);
+    json_str(f, args[i] ? args[i] : "");
+  }
+  fprintf(f, "]}}\n");
+  fclose(f);
+  send_line(buf, len);
+  free(buf);
+}
+
+static void die_json(const char *op, int err, int nargs, char **args) {
+  report_error(op, err, nargs, args);
+  _exit(125);
+}
+
+static void die_rec(rec_t *r, int err) { die_json(r->f[0], err, r->n - 1, r->f + 1); }
+
+static void die1(const char *op, int err, const char *arg) {
+  char *a[1] = {(char *)arg};
+  die_json(op, err, arg ? 1 : 0, a);
+}
+
+/* ---------- path resolution inside the rootfs ---------- */
+
+/*
+ * Paths inside the container are resolved by the kernel with openat2(RESOLVE_IN_ROOT):
+ * ".." is clamped at the root and absolute symlinks are re-rooted, so an image's
+ * symlink can never lead a mount or a mknod onto the host.
+ */
+static int root_fd = -1;
+
+static int open_in_root(const char *path, int flags, int nofollow) {
+  struct open_how how = {0};
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  if (nofollow) how.resolve |= RESOLVE_NO_SYMLINKS;
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+/* Split "a/b/c" into a parent fd (resolved in root) and base name "c". */
+static int open_parent(const char *path, char *base, size_t basesz, int nofollow) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  size_t l = strlen(tmp);
+  while (l > 1 && tmp[l - 1] == '/') tmp[--l] = 0;
+  char *slash = strrchr(tmp, '/');
+  const char *b = slash ? slash + 1 : tmp;
+  snprintf(base, basesz, "%s", b);
+  if (!*base || strcmp(base, "..") == 0 || strcmp(base, ".") == 0) { errno = EINVAL; return -1; }
+  if (slash) *slash = 0; else tmp[0] = 0;
+  return open_in_root(tmp, O_PATH | O_DIRECTORY, nofollow);
+}
+
+static int mkdir_p_in_root(const char *path, mode_t mode, int nofollow) {
+  int fd = open_in_root(path, O_PATH | O_DIRECTORY, nofollow);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) return -1;
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof(parent), "%s", path);
+  size_t l = strlen(parent);
+  while (l > 1 && parent[l - 1] == '/') parent[--l] = 0;
+  char *slash = strrchr(parent, '/');
+  const char *base;
+  int pfd;
+  if (slash) {
+    *slash = 0;
+    base = slash + 1;
+    pfd = mkdir_p_in_root(parent, mode, nofollow);
+  } else {
+    base = parent;
+    pfd = open_in_root(".", O_PATH | O_DIRECTORY, 0);
+  }
+  if (pfd < 0) return -1;
+  if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) { close(pfd); return -1; }
+  close(pfd);
+  return open_in_root(path, O_PATH | O_DIRECTORY, nofollow);
+}
+
+static int mkfile_in_root(const char *path, int nofollow) {
+  int fd = open_in_root(path, O_PATH, nofollow);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) return -1;
+  char base[NAME_MAX + 1];
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof(parent), "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash) *slash = 0; else parent[0] = 0;
+  int pfd = mkdir_p_in_root(parent[0] ? parent : ".", 0755, nofollow);
+  if (pfd < 0) return -1;
+  close(pfd);
+  pfd = open_parent(path, base, sizeof(base), nofollow);
+  if (pfd < 0) return -1;
+  /* O_PATH parent fds cannot be used for openat(O_CREAT); reopen it as a directory. */
+  char fdpath[64];
+  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0) return -1;
+  int f = openat(dfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0 && errno != EEXIST) { close(dfd); return -1; }
+  if (f >= 0) close(f);
+  close(dfd);
+  return open_in_root(path, O_PATH, nofollow);
+}
+
+/* ---------- container-side operations ---------- */
+
+/*
+ * mount SRC DST FSTYPE FLAGS DATA
+ *   DST is a host path (used for the rootfs itself, before any root is set).
+ * mountin SRC DST FSTYPE FLAGS DATA CREATE NOFOLLOW
+ *   DST is resolved inside the current root; CREATE is d (mkdir -p), f (create file) or -.
+ *   SRC is a host path for binds, or a path inside the root when it starts with "root:".
+ * A bind with flags beyond MS_BIND|MS_REC is followed by a remount that applies them:
+ * the kernel ignores most flags on the initial MS_BIND.
+ */
+static void do_mount(rec_t *r, int in_root) {
+  if (r->n < 6 || (in_root && r->n < 8)) die_rec(r, EINVAL);
+  const char *src = r->f[1], *dst = r->f[2], *fstype = r->f[3], *data = r->f[5];
+  unsigned long flags = (unsigned long)num(r->f[4]);
+  char target[64];
+  const char *tpath = dst;
+  int tfd = -1, sfd = -1;
+  char spath[64];
+  if (in_root) {
+    char create = r->f[6][0];
+    int nofollow = r->f[7][0] == '1';
+    if (create == 'd') tfd = mkdir_p_in_root(dst, 0755, nofollow);
+    else if (create == 'f') tfd = mkfile_in_root(dst, nofollow);
+    else tfd = open_in_root(dst, O_PATH, nofollow);
+    if (tfd < 0) die_rec(r, errno);
+    snprintf(target, sizeof(target), "/proc/self/fd/%d", tfd);
+    tpath = target;
+    if (strncmp(src, "root:", 5) == 0) {
+      sfd = open_in_root(src + 5, O_PATH, 0);
+      if (sfd < 0) die_rec(r, errno);
+      snprintf(spath, sizeof(spath), "/proc/self/fd/%d", sfd);
+      src = spath;
+    }
+  }
+  const char *s = *src ? src : NULL;
+  const char *t = *fstype ? fstype : NULL;
+  const char *d = *data ? data : NULL;
+  unsigned long prop = flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE);
+  if (prop && !(flags & MS_BIND) && !t) {
+    if (mount(NULL, tpath, NULL, flags, NULL) < 0) die_rec(r, errno);
+  } else if (flags & MS_BIND) {
+    if (mount(s, tpath, NULL, flags & (MS_BIND | MS_REC), NULL) < 0) die_rec(r, errno);
+    unsigned long rest = flags & ~(MS_BIND | MS_REC | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE);
+    if (rest) {
+      /* Re-open the target: the fd above points at the covered directory, not the new mount. */
+      if (in_root) {
+        close(tfd);
+        tfd = open_in_root(dst, O_PATH, 1);
+        if (tfd < 0) die_rec(r, errno);
+        snprintf(target, sizeof(target), "/proc/self/fd/%d", tfd);
+      }
+      if (mount(NULL, tpath, NULL, MS_REMOUNT | MS_BIND | rest, NULL) < 0) die_rec(r, errno);
+    }
+    if (prop) {
+      if (mount(NULL, tpath, NULL, prop | (flags & MS_REC), NULL) < 0) die_rec(r, errno);
+    }
+  } else {
+    if (mount(s, tpath, t, flags & ~(MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE), d) < 0)
+      die_rec(r, errno);
+    if (prop) {
+      if (in_root) {
+        close(tfd);
+        tfd = open_in_root(dst, O_PATH, 1);
+        snprintf(target, sizeof(target), "/proc/self/fd/%d", tfd);
+      }
+      if (mount(NULL, tpath, NULL, prop, NULL) < 0) die_rec(r, errno);
+    }
+  }
+  if (tfd >= 0) close(tfd);
+  if (sfd >= 0) close(sfd);
+}
+
+/* mknod PATH TYPE(c|b) MAJOR MINOR MODE UID GID — inside the root, no symlinks followed. */
+static void do_mknod(rec_t *r) {
+  if (r->n < 8) die_rec(r, EINVAL);
+  char base[NAME_MAX + 1];
+  int pfd = open_parent(r->f[1], base, sizeof(base), 1);
+  if (pfd < 0) die_rec(r, errno);
+  char fdpath[64];
+  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0) die_rec(r, errno);
+  mode_t type = r->f[2][0] == 'b' ? S_IFBLK : S_IFCHR;
+  mode_t mode = (mode_t)num(r->f[5]);
+  dev_t dev = makedev((unsigned)num(r->f[3]), (unsigned)num(r->f[4]));
+  if (mknodat(dfd, base, type | mode, dev) < 0 && errno != EEXIST) die_rec(r, errno);
+  /* mknod is subject to the umask; set the exact mode and owner. */
+  if (fchmodat(dfd, base, mode, 0) < 0) die_rec(r, errno);
+  if (fchownat(dfd, base, (uid_t)num(r->f[6]), (gid_t)num(r->f[7]), AT_SYMLINK_NOFOLLOW) < 0)
+    die_rec(r, errno);
+  close(dfd);
+}
+
+/* symlink TARGET PATH — PATH inside the root. */
+static void do_symlink(rec_t *r) {
+  if (r->n < 3) die_rec(r, EINVAL);
+  char base[NAME_MAX + 1];
+  int pfd = open_parent(r->f[2], base, sizeof(base), 1);
+  if (pfd < 0) die_rec(r, errno);
+  char fdpath[64];
+  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0) die_rec(r, errno);
+  if (symlinkat(r->f[1], dfd, base) < 0 && errno != EEXIST) die_rec(r, errno);
+  close(dfd);
+}
+
+/* mkdir PATH MODE — mkdir -p inside the root. */
+static void do_mkdir(rec_t *r) {
+  if (r->n < 3) die_rec(r, EINVAL);
+  int fd = mkdir_p_in_root(r->f[1], (mode_t)num(r->f[2]), 0);
+  if (fd < 0) die_rec(r, errno);
+  close(fd);
+}
+
+/* mask PATH — hide a file behind /dev/null or a directory behind an empty read-only tmpfs. */
+static void do_mask(rec_t *r) {
+  if (r->n < 2) die_rec(r, EINVAL);
+  int fd = open_in_root(r->f[1], O_PATH, 1);
+  if (fd < 0) {
+    if (errno == ENOENT) return; /* nothing to hide */
+    die_rec(r, errno);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) die_rec(r, errno);
+  char target[64];
+  snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=755") < 0)
+      die_rec(r, errno);
+  } else {
+    /* The /dev/null of the container's own /dev, checked to really be the null device. */
+    int nfd = open_in_root("/dev/null", O_PATH, 1);
+    struct stat ns;
+    if (nfd < 0 || fstat(nfd, &ns) < 0) die_rec(r, errno);
+    if (!S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 || minor(ns.st_rdev) != 3) die_rec(r, EPERM);
+    char src[64];
+    snprintf(src, sizeof(src), "/proc/self/fd/%d", nfd);
+    if (mount(src, target, NULL, MS_BIND, NULL) < 0) die_rec(r, errno);
+    close(nfd);
+  }
+  close(fd);
+}
+
+/* readonly PATH — bind a path onto itself read-only (if it exists). */
+static void do_readonly(rec_t *r) {
+  if (r->n < 2) die_rec(r, EINVAL);
+  int fd = open_in_root(r->f[1], O_PATH, 1);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    die_rec(r, errno);
+  }
+  char target[64];
+  snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) die_rec(r, errno);
+  close(fd);
+  fd = open_in_root(r->f[1], O_PATH, 1);
+  snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+    die_rec(r, errno);
+  close(fd);
+}
+
+/*
+ * pivot — make the assembled root the process's root. pivot_root(".", ".") stacks the
+ * old root on top of the new one; unmounting it lazily detaches the whole host tree
+ * from this namespace, so nothing of the host stays reachable.
+ */
+static void do_pivot(rec_t *r) {
+  if (fchdir(root_fd) < 0) die_rec(r, errno);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_rec(r, errno);
+  if (umount2(".", MNT_DETACH) < 0) die_rec(r, errno);
+  if (chdir("/") < 0) die_rec(r, errno);
+  close(root_fd);
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) die_rec(r, errno);
+}
+
+static void do_ifup(rec_t *r) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_rec(r, errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", r->f[1]);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_rec(r, errno);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_rec(r, errno);
+  close(s);
+}
+
+/* ---------- process attributes ---------- */
+
+static void do_rlimit(rec_t *r) {
+  struct rlimit rl = {(rlim_t)num(r->f[2]), (rlim_t)num(r->f[3])};
+  if (setrlimit((int)num(r->f[1]), &rl) < 0) die_rec(r, errno);
+}
+
+static void do_user(rec_t *r) {
+  /* user UID GID [GID...] — keep capabilities across the uid change; they are set afterwards. */
+  uid_t uid = (uid_t)num(r->f[1]);
+  gid_t gid = (gid_t)num(r->f[2]);
+  int ng = r->n - 3;
+  gid_t *groups = calloc(ng > 0 ? ng : 1, sizeof(gid_t));
+  for (int i = 0; i < ng; i++) groups[i] = (gid_t)num(r->f[3 + i]);
+  if (prctl(PR_SET_KEEPCAPS, 1) < 0) die_rec(r, errno);
+  if (setgroups(ng, groups) < 0) die_rec(r, errno);
+  if (setresgid(gid, gid, gid) < 0) die_rec(r, errno);
+  if (setresuid(uid, uid, uid) < 0) die_rec(r, errno);
+  free(groups);
+}
+
+/* caps BOUNDING EFFECTIVE PERMITTED INHERITABLE AMBIENT (64-bit masks) */
+static void do_caps(rec_t *r) {
+  unsigned long long bnd = num(r->f[1]), eff = num(r->f[2]), prm = num(r->f[3]), inh = num(r->f[4]),
+                     amb = num(r->f[5]);
+  for (int c = 0; c < 64; c++) {
+    if (bnd & (1ULL << c)) continue;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break; /* past the kernel's last capability */
+      die_rec(r, errno);
+    }
+  }
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  d[0].effective = (uint32_t)eff; d[1].effective = (uint32_t)(eff >> 32);
+  d[0].permitted = (uint32_t)prm; d[1].permitted = (uint32_t)(prm >> 32);
+  d[0].inheritable = (uint32_t)inh; d[1].inheritable = (uint32_t)(inh >> 32);
+  if (syscall(SYS_capset, &h, d) < 0) die_rec(r, errno);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int c = 0; c < 64; c++)
+    if (amb & (1ULL << c))
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) die_rec(r, errno);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* seccomp HEX — install a classic BPF program built by the engine. */
+static void do_seccomp(rec_t *r) {
+  size_t hl = strlen(r->f[1]);
+  if (hl % 16) die_rec(r, EINVAL);
+  size_t n = hl / 16;
+  struct sock_filter *prog = calloc(n, sizeof(struct sock_filter));
+  unsigned char *bytes = (unsigned char *)prog;
+  for (size_t i = 0; i < hl / 2; i++) {
+    int a = hexval(r->f[1][2 * i]), b = hexval(r->f[1][2 * i + 1]);
+    if (a < 0 || b < 0) die_rec(r, EINVAL);
+    bytes[i] = (unsigned char)(a * 16 + b);
+  }
+  struct sock_fprog fp = {(unsigned short)n, prog};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) die_rec(r, errno);
+  free(prog);
+}
+
+/* ---------- exec ---------- */
+
+static char **env_list(void) {
+  int n = 0;
+  for (int i = 0; i < nrecs; i++) if (!strcmp(recs[i].f[0], "env")) n++;
+  char **env = calloc(n + 1, sizeof(char *));
+  n = 0;
+  for (int i = 0; i < nrecs; i++) if (!strcmp(recs[i].f[0], "env")) env[n++] = recs[i].f[1];
+  return env;
+}
+
+static const char *env_get(char **env, const char *key) {
+  size_t kl = strlen(key);
+  for (; *env; env++) if (!strncmp(*env, key, kl) && (*env)[kl] == '=') return *env + kl + 1;
+  return NULL;
+}
+
+/*
+ * Run argv[0] as the image's PATH would find it. Like a LookPath: a candidate must be a
+ * regular executable file; errors name the command so the engine can map them to
+ * Docker's 126 (cannot execute) and 127 (not found).
+ */
+static void do_exec(rec_t *argv_rec, char **env) {
+  char **argv = argv_rec->f + 1;
+  const char *cmd = argv[0];
+  if (strchr(cmd, '/')) {
+    execve(cmd, argv, env);
+    int e = errno;
+    die1("exec", e, cmd);
+  }
+  const char *path = env_get(env, "PATH");
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char *dup = strdup(path), *save = NULL;
+  for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    char full[PATH_MAX];
+    snprintf(full, sizeof(full), "%s/%s", *dir ? dir : ".", cmd);
+    struct stat st;
+    if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) continue;
+    argv[0] = (char *)cmd;
+    execve(full, argv, env);
+    int e = errno;
+    char *a[2] = {(char *)cmd, full};
+    die_json("exec", e, 2, a);
+  }
+  char *a[2] = {(char *)cmd, ""};
+  die_json("lookpath", ENOENT, 2, a);
+}
+
+/* ---------- the container's first process ---------- */
+
+static int sync_child_fd = -1;
+
+static void send_fd(int sock, int fd) {
+  char c = 'T';
+  struct iovec iov = {&c, 1};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof(cbuf));
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  sendmsg(sock, &msg, 0);
+}
+
+static int recv_fd(int sock, char *tag) {
+  struct iovec iov = {tag, 1};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return -2;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (cm && cm->cmsg_type == SCM_RIGHTS) {
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+  }
+  return -1;
+}
+
+static void setup_console(void) {
+  /* The pty comes from the container's own devpts instance, so that ttyname() and
+   * /dev/console inside the container name a device the container can see. */
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die1("console", errno, "/dev/ptmx");
+  if (unlockpt(master) < 0) die1("console", errno, "unlockpt");
+  char name[64];
+  if (ptsname_r(master, name, sizeof(name)) != 0) die1("console", errno, "ptsname");
+  int slave = open(name, O_RDWR | O_NOCTTY);
+  if (slave < 0) die1("console", errno, name);
+  rec_t *ws = find("winsize");
+  if (ws && ws->n >= 3) {
+    struct winsize w = {(unsigned short)num(ws->f[1]), (unsigned short)num(ws->f[2]), 0, 0};
+    ioctl(slave, TIOCSWINSZ, &w);
+  }
+  int cfd = open_in_root("/dev/console", O_PATH, 1);
+  if (cfd >= 0) {
+    char t[64];
+    snprintf(t, sizeof(t), "/proc/self/fd/%d", cfd);
+    if (mount(name, t, NULL, MS_BIND, NULL) < 0) die1("console", errno, "/dev/console");
+    close(cfd);
+  }
+  send_fd(sync_child_fd, master);
+  close(master);
+  if (setsid() < 0) die1("console", errno, "setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) die1("console", errno, "TIOCSCTTY");
+  dup2(slave, 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+  if (slave > 2) close(slave);
+}
+
+static int child_main(void *arg) {
+  (void)arg;
+  report_fd = sync_child_fd;
+  /* Wait until the monitor has placed us in our cgroup. */
+  char go;
+  if (read(sync_child_fd, &go, 1) != 1) _exit(125);
+
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  rec_t *argv_rec = NULL, *seccomp_rec = NULL, *caps_rec = NULL, *user_rec = NULL;
+  int tty = 0, stdin_open = 0, nnp = 0;
+  const char *cwd = "/";
+  for (int i = 0; i < nrecs; i++) {
+    rec_t *r = &recs[i];
+    const char *op = r->f[0];
+    if (!strcmp(op, "hostname")) {
+      if (sethostname(r->f[1], strlen(r->f[1])) < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "domainname")) {
+      if (setdomainname(r->f[1], strlen(r->f[1])) < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "unshare")) {
+      if (unshare((int)num(r->f[1])) < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "private")) {
+      /* Stop mount events from flowing back to the host before we mount anything. */
+      if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "root")) {
+      if (root_fd >= 0) close(root_fd);
+      root_fd = open(r->f[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root_fd < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "mount")) do_mount(r, 0);
+    else if (!strcmp(op, "mountin")) do_mount(r, 1);
+    else if (!strcmp(op, "mknod")) do_mknod(r);
+    else if (!strcmp(op, "symlink")) do_symlink(r);
+    else if (!strcmp(op, "mkdir")) do_mkdir(r);
+    else if (!strcmp(op, "mask")) do_mask(r);
+    else if (!strcmp(op, "readonly")) do_readonly(r);
+    else if (!strcmp(op, "pivot")) do_pivot(r);
+    else if (!strcmp(op, "remountro")) {
+      if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) die_rec(r, errno);
+    } else if (!strcmp(op, "ifup")) do_ifup(r);
+    else if (!strcmp(op, "rlimit")) do_rlimit(r);
+    else if (!strcmp(op, "umask")) umask((mode_t)num(r->f[1]));
+    else if (!strcmp(op, "argv")) argv_rec = r;
+    else if (!strcmp(op, "cwd")) cwd = r->f[1];
+    else if (!strcmp(op, "tty")) tty = r->f[1][0] == '1';
+    else if (!strcmp(op, "stdin")) stdin_open = r->f[1][0] == '1';
+    else if (!strcmp(op, "seccomp")) seccomp_rec = r;
+    else if (!strcmp(op, "caps")) caps_rec = r;
+    else if (!strcmp(op, "user")) user_rec = r;
+    else if (!strcmp(op, "nnp")) nnp = r->f[1][0] == '1';
+    else if (!strcmp(op, "mkfile")) {
+      int fd = mkfile_in_root(r->f[1], 1);
+      if (fd < 0) die_rec(r, errno);
+      close(fd);
+    } else if (!strcmp(op, "env") || !strcmp(op, "winsize") || !strcmp(op, "ns") || !strcmp(op, "cgroup") ||
+               !strcmp(op, "pidfile") || !strcmp(op, "exitfile") || !strcmp(op, "cleanup")) {
+      /* read elsewhere, or the monitor's business */
+    } else {
+      die_rec(r, ENOSYS); /* an op this helper does not know: never skip a step silently */
+    }
+  }
+  if (!argv_rec || argv_rec->n < 2) die1("argv", EINVAL, NULL);
+
+  if (tty) setup_console();
+  else if (!stdin_open) {
+    int nfd = open("/dev/null", O_RDONLY);
+    if (nfd < 0) die1("stdin", errno, "/dev/null");
+    dup2(nfd, 0);
+    if (nfd > 0) close(nfd);
+  }
+
+  /* The working directory must exist and be a directory inside the new root. */
+  if (chdir(cwd) < 0) die1("chdir", errno, cwd);
+  char here[PATH_MAX];
+  if (!getcwd(here, sizeof(here)) || here[0] != '/') die1("chdir", EACCES, cwd);
+
+  char **env = env_list();
+  /* Without no_new_privs the kernel only accepts a filter from a CAP_SYS_ADMIN holder,
+   * so it goes in before the capabilities are dropped; with it, as late as possible. */
+  if (seccomp_rec && !nnp) do_seccomp(seccomp_rec);
+  if (user_rec) do_user(user_rec);
+  if (caps_rec) do_caps(caps_rec);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die1("nnp", errno, NULL);
+  if (seccomp_rec && nnp) do_seccomp(seccomp_rec);
+  /* No descriptor of the engine may survive into the container (CVE-2024-21626): mark
+   * everything above stderr close-on-exec; the sync socket closing tells the monitor
+   * that execve succeeded. */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  do_exec(argv_rec, env);
+  return 125;
+}
+
+/* ---------- the monitor ---------- */
+
+static struct termios saved_tio;
+static int tio_saved = 0;
+
+static void restore_tty(void) {
+  if (tio_saved) tcsetattr(0, TCSADRAIN, &saved_tio);
+  tio_saved = 0;
+}
+
+static void make_raw(void) {
+  if (!isatty(0)) return;
+  if (tcgetattr(0, &saved_tio) < 0) return;
+  struct termios raw = saved_tio;
+  /* The container's pty already did the output processing (\n -> \r\n): the user's
+   * terminal passes bytes through untouched, both ways. */
+  cfmakeraw(&raw);
+  if (tcsetattr(0, TCSADRAIN, &raw) == 0) tio_saved = 1;
+}
+
+static void copy_winsize(int master) {
+  struct winsize w;
+  if (ioctl(0, TIOCGWINSZ, &w) == 0) ioctl(master, TIOCSWINSZ, &w);
+}
+
+static int write_full(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, buf, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (w <= 0) return -1;
+    buf += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+static void write_file(const char *path, const char *content) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_full(fd, content, strlen(content));
+  fsync(fd);
+  close(fd);
+  rename(tmp, path);
+}
+
+static int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGWINCH, SIGCHLD};
+
+int main(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  signal(SIGPIPE, SIG_IGN);
+  if (read_plan() < 0) {
+    fprintf(stderr, "mydocker-shim: no valid plan on fd 3 (this program is started by mydocker)\n");
+    return 125;
+  }
+  rec_t *ns = find("ns");
+  int flags = ns ? (int)num(ns->f[1]) : 0;
+  int stdin_open = 0;
+  rec_t *t = find("stdin");
+  if (t) stdin_open = t->f[1][0] == '1';
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die1("socketpair", errno, NULL);
+
+  /* The monitor takes its signals through a signalfd; the child unblocks them before exec. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) sigaddset(&mask, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) die1("clone", errno, ns ? ns->f[1] : "0");
+  if (pid == 0) {
+    close(sv[0]);
+    sync_child_fd = sv[1];
+    close(CTL_FD);
+    _exit(child_main(NULL));
+  }
+  close(sv[1]);
+
+  /* Put the child in its cgroups before it runs anything of the user's. */
+  char pidbuf[32];
+  snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+  for (int i = 0; i < nrecs; i++) {
+    if (strcmp(recs[i].f[0], "cgroup")) continue;
+    int fd = open(recs[i].f[1], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pidbuf, strlen(pidbuf)) < 0) {
+      int e = errno;
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      die_rec(&recs[i], e);
+    }
+    close(fd);
+  }
+  if (write(sv[0], "g", 1) != 1) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    die1("sync", errno, NULL);
+  }
+
+  /* Until execve the child reports on the socket; EOF means the exec happened. */
+  int master = -1;
+  char errbuf[8192];
+  size_t errlen = 0;
+  for (;;) {
+    char tag = 0;
+    int fd = recv_fd(sv[0], &tag);
+    if (fd >= 0) { master = fd; continue; }
+    if (fd == -2) break;
+    /* plain bytes: an error line */
+    if (errlen < sizeof(errbuf) - 1) errbuf[errlen++] = tag;
+    ssize_t n = read(sv[0], errbuf + errlen, sizeof(errbuf) - 1 - errlen);
+    if (n > 0) errlen += (size_t)n;
+  }
+  close(sv[0]);
+  if (errlen > 0) {
+    int st;
+    waitpid(pid, &st, 0);
+    send_line(errbuf, errlen);
+    return 125;
+  }
+
+  rec_t *pf = find("pidfile");
+  char line[256];
+  snprintf(line, sizeof(line), "%d\n", pid);
+  if (pf) write_file(pf->f[1], line);
+  snprintf(line, sizeof(line), "{\"pid\":%d}\n", pid);
+  send_line(line, strlen(line));
+
+  if (master >= 0) {
+    make_raw();
+    copy_winsize(master);
+    int fl = fcntl(master, F_GETFL);
+    fcntl(master, F_SETFL, fl | O_NONBLOCK);
+  }
+
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  int status = 0, exited = 0, ctl_open = 1, in_open = master >= 0 && stdin_open;
+  char buf[16384];
+  while (!exited || master >= 0) {
+    struct pollfd p[4];
+    int np = 0, i_sig = -1, i_master = -1, i_in = -1, i_ctl = -1;
+    if (!exited) { p[np] = (struct pollfd){sfd, POLLIN, 0}; i_sig = np++; }
+    if (master >= 0) { p[np] = (struct pollfd){master, POLLIN, 0}; i_master = np++; }
+    if (in_open && !exited) { p[np] = (struct pollfd){0, POLLIN, 0}; i_in = np++; }
+    if (ctl_open && !exited) { p[np] = (struct pollfd){CTL_FD, POLLIN, 0}; i_ctl = np++; }
+    /* After the exit, drain what the pty still holds without blocking forever. */
+    int r = poll(p, np, exited ? 100 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0 && exited) break;
+    if (i_sig >= 0 && (p[i_sig].revents & POLLIN)) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD) {
+          int st;
+          pid_t w;
+          while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+            if (w == pid) { status = st; exited = 1; }
+        } else if (si.ssi_signo == SIGWINCH) {
+          if (master >= 0) copy_winsize(master);
+        } else {
+          kill(pid, (int)si.ssi_signo);
+        }
+      }
+    }
+    if (i_master >= 0 && (p[i_master].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n > 0) write_full(1, buf, (size_t)n);
+      else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        /* EIO: every slave is closed — the container's side is gone. */
+        close(master);
+        master = -1;
+      }
+    }
+    if (i_in >= 0 && (p[i_in].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof(buf));
+      if (n > 0) write_full(master, buf, (size_t)n);
+      else in_open = 0;
+    }
+    if (i_ctl >= 0 && (p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(CTL_FD, buf, sizeof(buf));
+      if (n <= 0) ctl_open = 0; /* the CLI is gone; we carry on and clean up ourselves */
+    }
+  }
+  if (master >= 0) close(master);
+  restore_tty();
+
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char res[256];
+  snprintf(res, sizeof(res), "{\"exit\":%d,\"signal\":%d,\"finishedAt\":%lld%09ld}\n", code, sig,
+           (long long)ts.tv_sec, ts.tv_nsec);
+  rec_t *ef = find("exitfile");
+  if (ef) write_file(ef->f[1], res);
+
+  /* Tell the CLI; if it acknowledges with "ok" it has done the cleanup itself. */
+  int acked = 0;
+  if (ctl_open) {
+    send_line(res, strlen(res));
+    char ack[8];
+    ssize_t n;
+    do n = read(CTL_FD, ack, sizeof(ack));
+    while (n < 0 && errno == EINTR);
+    acked = n >= 2 && ack[0] == 'o' && ack[1] == 'k';
+  }
+  if (!acked) {
+    rec_t *cl = find("cleanup");
+    if (cl && cl->n >= 2) {
+      int nfd = open("/dev/null", O_RDWR);
+      if (nfd >= 0) { dup2(nfd, 0); dup2(nfd, 1); dup2(nfd, 2); }
+      sigprocmask(SIG_UNBLOCK, &mask, NULL);
+      execv(cl->f[1], cl->f + 1);
+      return 125;
+    }
+  }
+  return 0;
+}

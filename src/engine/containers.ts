@@ -1,0 +1,184 @@
+/**
+ * Container records: one directory per container under containers/<id>, holding the
+ * Docker-shaped record (config.json), the overlay's upper and work dirs, the mount
+ * point of the rootfs, and the files bind-mounted onto /etc.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, UsageError } from '../common/errors';
+import { Paths } from '../state/paths';
+import { readJson, writeJsonAtomic } from '../state/store';
+import { VALID_NAME, generateName } from './names';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  /** image id, sha256:... */
+  Image: string;
+  Name: string;
+  Config: {
+    Hostname: string;
+    Domainname: string;
+    User: string;
+    AttachStdin: boolean;
+    AttachStdout: boolean;
+    AttachStderr: boolean;
+    Tty: boolean;
+    OpenStdin: boolean;
+    StdinOnce: boolean;
+    Env: string[];
+    Cmd: string[] | null;
+    /** the reference the user typed, e.g. "busybox" */
+    Image: string;
+    Volumes: Record<string, object> | null;
+    WorkingDir: string;
+    Entrypoint: string[] | null;
+    Labels: Record<string, string>;
+  };
+  HostConfig: Record<string, unknown> & { AutoRemove: boolean };
+  Mounts: Array<Record<string, unknown>>;
+  /** engine-private: layer dirs of the image, lowest first, captured at create */
+  LayerDirs: string[];
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export class ContainerStore {
+  constructor(private readonly p: Paths) {}
+
+  dir(id: string): string {
+    return path.join(this.p.containersDir, id);
+  }
+
+  file(id: string, name: string): string {
+    return path.join(this.p.containersDir, id, name);
+  }
+
+  newId(): string {
+    return randomBytes(32).toString('hex');
+  }
+
+  /**
+   * Reserve a name atomically: names/<name> is created with O_EXCL, so of two racing
+   * creators exactly one wins. A reservation whose container no longer exists (a crash
+   * between reservation and record) is taken over.
+   */
+  reserveName(name: string | undefined, id: string): string {
+    fs.mkdirSync(this.p.namesDir, { recursive: true });
+    if (name !== undefined) {
+      if (!VALID_NAME.test(name)) {
+        throw new UsageError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      }
+      name = name.replace(/^\//, '');
+      if (this.tryReserve(name, id)) return name;
+      const owner = this.nameOwner(name);
+      throw new ConflictError(
+        `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    for (let i = 0; ; i++) {
+      const n = generateName(i);
+      if (this.tryReserve(n, id)) return n;
+    }
+  }
+
+  private tryReserve(name: string, id: string): boolean {
+    const f = path.join(this.p.namesDir, name);
+    try {
+      fs.writeFileSync(f, id, { flag: 'wx' });
+      return true;
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    // Stale reservation? Only if its container directory is gone.
+    const owner = this.nameOwner(name);
+    if (owner && !fs.existsSync(this.dir(owner))) {
+      const tmp = `${f}.${id}.take`;
+      fs.writeFileSync(tmp, id);
+      // Replace only if still owned by the stale id (best effort; a crash here is repaired later).
+      if (this.nameOwner(name) === owner) {
+        fs.renameSync(tmp, f);
+        return this.nameOwner(name) === id;
+      }
+      fs.rmSync(tmp, { force: true });
+    }
+    return false;
+  }
+
+  nameOwner(name: string): string | undefined {
+    try {
+      return fs.readFileSync(path.join(this.p.namesDir, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.nameOwner(name) === id) fs.rmSync(path.join(this.p.namesDir, name), { force: true });
+  }
+
+  save(rec: ContainerRecord): void {
+    writeJsonAtomic(this.file(rec.Id, 'config.json'), rec);
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    return readJson<ContainerRecord>(this.file(id, 'config.json'));
+  }
+
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.p.containersDir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  list(): ContainerRecord[] {
+    const out: ContainerRecord[] = [];
+    for (const id of this.ids()) {
+      const r = this.get(id);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Find by full id, name, or unique id prefix (Docker's order). */
+  resolve(ref: string): ContainerRecord {
+    const byId = /^[0-9a-f]{64}$/.test(ref) ? this.get(ref) : undefined;
+    if (byId) return byId;
+    const owner = this.nameOwner(ref.replace(/^\//, ''));
+    if (owner) {
+      const r = this.get(owner);
+      if (r) return r;
+    }
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = this.ids().filter((id) => id.startsWith(ref));
+      if (matches.length > 1) throw new UsageError(`Error response from daemon: multiple IDs found with provided prefix: ${ref}`);
+      if (matches.length === 1) {
+        const r = this.get(matches[0]);
+        if (r) return r;
+      }
+    }
+    throw new NotFoundError(`Error response from daemon: No such container: ${ref}`, { exitCode: 1 });
+  }
+}

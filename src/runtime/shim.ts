@@ -1,0 +1,118 @@
+/**
+ * The only code that talks to the C helper. It starts the helper with the plan, and
+ * turns its JSON lines into typed results.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Socket } from 'node:net';
+import { encodePlan, Op, ShimError, ShimMessage } from './protocol';
+
+export interface ExitStatus {
+  /** exit code, or -1 when killed by a signal */
+  exit: number;
+  signal: number;
+  /** unix time in nanoseconds, as a decimal string */
+  finishedAt: number;
+}
+
+/** Where the helper binary lives: next to the bundle (dist/ -> native/build/) or the sources. */
+export function shimPath(): string {
+  if (process.env.MYDOCKER_SHIM) return process.env.MYDOCKER_SHIM;
+  const candidates = [
+    path.join(__dirname, '..', 'native', 'build', 'mydocker-shim'),
+    path.join(__dirname, '..', '..', 'native', 'build', 'mydocker-shim'),
+  ];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return candidates[0];
+}
+
+export class RunningContainer {
+  private lines: string[] = [];
+  private waiters: Array<(line: string | null) => void> = [];
+  private buf = '';
+  private closed = false;
+
+  constructor(readonly child: ChildProcess, private readonly ctl: Socket) {
+    ctl.setEncoding('utf8');
+    ctl.on('data', (d: string) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        const w = this.waiters.shift();
+        if (w) w(line);
+        else this.lines.push(line);
+      }
+    });
+    const end = () => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w(null);
+    };
+    ctl.on('end', end);
+    ctl.on('close', end);
+    ctl.on('error', end);
+  }
+
+  private next(): Promise<string | null> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async message(): Promise<ShimMessage | null> {
+    const line = await this.next();
+    if (line === null) return null;
+    return JSON.parse(line) as ShimMessage;
+  }
+
+  /** Send a signal to the monitor, which passes it on to the container. */
+  signal(sig: NodeJS.Signals): void {
+    try {
+      this.child.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Tell the monitor that the engine has cleaned up, so it need not run the cleanup command. */
+  ack(): void {
+    try {
+      this.ctl.end('ok');
+    } catch {
+      /* the monitor is gone */
+    }
+  }
+
+  exited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+}
+
+export class ShimStartError extends Error {
+  constructor(readonly shimError: ShimError) {
+    super(`${shimError.op}: errno ${shimError.errno}`);
+  }
+}
+
+/**
+ * Starts the helper, sends the plan and waits until the container's process has
+ * exec'd (returns its pid) or failed (throws ShimStartError).
+ */
+export async function start(ops: readonly Op[], opts: { stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> } = {}): Promise<{ pid: number; rc: RunningContainer }> {
+  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+  const child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe'] as any });
+  const ctl = child.stdio[3] as Socket;
+  const rc = new RunningContainer(child, ctl);
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  ctl.write(encodePlan(ops));
+  const msg = await Promise.race([rc.message(), spawnError]);
+  if (msg && 'pid' in msg) return { pid: msg.pid, rc };
+  await rc.exited();
+  if (msg && 'error' in msg) throw new ShimStartError(msg.error);
+  throw new Error(`the runtime helper exited without reporting (exit ${child.exitCode}, signal ${child.signalCode})`);
+}
