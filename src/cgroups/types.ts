@@ -28,6 +28,8 @@ export interface CgroupPlacement {
   procsFiles: string[];
   /** the container's cgroup path relative to each hierarchy root, e.g. "/mydocker/<id>" */
   path: string;
+  /** Docker's warnings for limits this host cannot apply (they were dropped), if any */
+  warnings?: string[];
 }
 
 /** Figures for `mydocker stats`, read from the container's cgroup. */
@@ -38,6 +40,11 @@ export interface CgroupStats {
   /** bytes; the host's total memory when unlimited */
   memoryLimit: number;
   pids: number;
+  /**
+   * bytes of inactive file cache (v1 memory.stat total_inactive_file, v2 inactive_file):
+   * Docker's `stats` shows memoryUsage minus this
+   */
+  memoryInactiveFile?: number;
 }
 
 export interface CgroupDriver {
