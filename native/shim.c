@@ -938,7 +938,7 @@ int main(int argc, char **argv) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   char res[256];
-  snprintf(res, sizeof(res), "{\"exit\":%d,\"signal\":%d,\"finishedAt\":%lld%09ld}\n", code, sig,
+  snprintf(res, sizeof(res), "{\"exit\":%d,\"signal\":%d,\"finishedAt\":\"%lld%09ld\"}\n", code, sig,
            (long long)ts.tv_sec, ts.tv_nsec);
   rec_t *ef = find("exitfile");
   if (ef) write_file(ef->f[1], res);

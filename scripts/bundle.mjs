@@ -14,5 +14,7 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  // Native addons stay in node_modules and load only when a command needs them.
+  external: ['koffi', 'node-pty'],
 });
 chmodSync('dist/mydocker.js', 0o755);

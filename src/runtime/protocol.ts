@@ -61,4 +61,4 @@ export interface ShimError {
 export type ShimMessage =
   | { pid: number }
   | { error: ShimError }
-  | { exit: number; signal: number; finishedAt: number };
+  | { exit: number; signal: number; finishedAt: string };

@@ -13,7 +13,7 @@ export interface ExitStatus {
   exit: number;
   signal: number;
   /** unix time in nanoseconds, as a decimal string */
-  finishedAt: number;
+  finishedAt: string;
 }
 
 /** Where the helper binary lives: next to the bundle (dist/ -> native/build/) or the sources. */

@@ -1,0 +1,95 @@
+/**
+ * After a container's end: record how it ended, free its cgroup, and (with --rm)
+ * delete it. Also the repair of what a crash left behind.
+ *
+ * Every mount of a container lives in its own mount namespace and died with it, so
+ * teardown is only deleting directories — and still only after proving from
+ * /proc/self/mountinfo that nothing is mounted under them, without crossing file
+ * systems: a volume's data is never reachable from here.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { removeTreeNoCross } from '../volume/saferm';
+import { readJson } from '../state/store';
+import type { ExitStatus } from '../runtime/shim';
+import type { ContainerRecord } from './containers';
+import type { Engine } from './engine';
+
+function nsToIso(ns: string): string {
+  const n = BigInt(ns);
+  const ms = Number(n / 1000000n);
+  const frac = (n % 1000000000n).toString().padStart(9, '0');
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, `.${frac}Z`);
+}
+
+function processAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Deletes a stopped container: its directory, its name. Refuses if anything is mounted under it. */
+export function removeContainer(engine: Engine, rec: ContainerRecord): void {
+  const dir = engine.containers.dir(rec.Id);
+  removeTreeNoCross(dir);
+  engine.containers.releaseName(rec.Name.replace(/^\//, ''), rec.Id);
+  fs.rmSync(path.join(engine.paths.root, 'running', rec.Id), { force: true });
+}
+
+/**
+ * Records the end of a container and releases what it held. Idempotent: the CLI, the
+ * monitor's fallback and garbage collection may all call it.
+ */
+export function finalizeContainer(engine: Engine, id: string, status?: ExitStatus): void {
+  const rec = engine.containers.get(id);
+  if (!rec) return;
+  const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
+  let oom = false;
+  try {
+    oom = engine.cgroups().oomKilled(id);
+  } catch {
+    /* no cgroup left to ask */
+  }
+  engine.cgroups().remove(id);
+  fs.rmSync(path.join(engine.paths.root, 'running', id), { force: true });
+  const code = st ? (st.signal ? 128 + st.signal : st.exit) : 255;
+  rec.State = {
+    ...rec.State,
+    Status: 'exited',
+    Running: false,
+    Pid: 0,
+    ExitCode: code,
+    OOMKilled: oom,
+    FinishedAt: st ? nsToIso(st.finishedAt) : new Date().toISOString(),
+  };
+  fs.rmSync(engine.containers.file(id, 'pid'), { force: true });
+  if (rec.HostConfig.AutoRemove) {
+    removeContainer(engine, rec);
+    return;
+  }
+  engine.containers.save(rec);
+}
+
+/**
+ * The next command repairs what a crash left: a container recorded as running whose
+ * processes and monitor are both gone is finalized now.
+ */
+export function collectGarbage(engine: Engine): void {
+  const runDir = path.join(engine.paths.root, 'running');
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(runDir);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    const info = readJson<{ pid: number; monitor: number }>(path.join(runDir, id));
+    if (info && (processAlive(info.pid) || processAlive(info.monitor))) continue;
+    finalizeContainer(engine, id);
+    fs.rmSync(path.join(runDir, id), { force: true });
+  }
+}

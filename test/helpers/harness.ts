@@ -1,0 +1,106 @@
+/**
+ * Integration-test harness: every test gets its own engine root and cgroup parent,
+ * runs the real CLI, and asserts afterwards that nothing leaked.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import assert from 'node:assert/strict';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const BIN = path.join(REPO, 'bin', 'mydocker');
+export const SHIM = path.join(REPO, 'native', 'build', 'mydocker-shim');
+
+export const isRoot = process.getuid?.() === 0;
+
+export interface Sandbox {
+  root: string;
+  cgroupParent: string;
+  env: NodeJS.ProcessEnv;
+  /** runs `mydocker --root <root> ...args`, synchronously */
+  run(args: string[], opts?: { input?: string; timeout?: number; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string>;
+  /** starts it in the background */
+  spawn(args: string[], opts?: { env?: NodeJS.ProcessEnv }): ReturnType<typeof spawn>;
+  /** asserts no leaked mounts, cgroups, monitor processes; then deletes the root */
+  cleanup(): Promise<void>;
+}
+
+function cgroupHierarchies(): string[] {
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0) continue;
+    if (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2') out.push(f[4]);
+  }
+  return out;
+}
+
+export function mountsUnder(dir: string): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
+}
+
+/** pids of running helper processes (monitors) */
+export function shimProcesses(): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${p}/exe`) === SHIM) out.push(Number(p));
+    } catch {
+      /* gone or kernel thread */
+    }
+  }
+  return out;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, stepMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return cond();
+}
+
+export function sandbox(): Sandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-test-'));
+  const cgroupParent = `mydocker-test-${path.basename(root).slice(-6)}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, MYDOCKER_CGROUP_PARENT: cgroupParent };
+  delete env.MYDOCKER_ROOT;
+  const before = new Set(shimProcesses());
+  return {
+    root,
+    cgroupParent,
+    env,
+    run(args, opts = {}) {
+      return spawnSync(BIN, ['--root', root, ...args], {
+        encoding: 'utf8',
+        input: opts.input,
+        timeout: opts.timeout ?? 30000,
+        env: { ...env, ...opts.env },
+      });
+    },
+    spawn(args, opts = {}) {
+      return spawn(BIN, ['--root', root, ...args], { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    },
+    async cleanup() {
+      try {
+        const leakedShims = () => shimProcesses().filter((p) => !before.has(p));
+        await waitFor(() => leakedShims().length === 0, 3000);
+        assert.deepEqual(leakedShims(), [], 'no monitor process may outlive its container');
+        assert.deepEqual(mountsUnder(root), [], 'no mount may be left under the engine root');
+        for (const h of cgroupHierarchies()) {
+          const dir = path.join(h, cgroupParent);
+          if (!fs.existsSync(dir)) continue;
+          const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+          assert.deepEqual(children, [], `no container cgroup may be left in ${dir}`);
+          fs.rmdirSync(dir);
+        }
+      } finally {
+        if (mountsUnder(root).length === 0) fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  };
+}
