@@ -12,7 +12,7 @@ const isRoot = process.getuid?.() === 0;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'extract-test-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-type E = tarStream.Headers & { data?: Buffer | string };
+type E = Partial<tarStream.Header> & { name: string } & { data?: Buffer | string };
 
 /** Packs with tar-stream, which writes whatever names it is given (hostile ones included). */
 async function pack(entries: E[]): Promise<Buffer> {
@@ -348,7 +348,7 @@ test('xattrs from PAX headers: user.* and security.* kept, trusted.* never', { s
       name: 'f',
       type: 'file',
       pax: { 'SCHILY.xattr.user.note': 'hello', 'SCHILY.xattr.trusted.overlay.opaque': 'y' },
-    } as tarStream.Headers,
+    } as Partial<tarStream.Header> & { name: string },
     Buffer.from('data'),
   );
   p.finalize();

@@ -29,7 +29,7 @@ function parse(buf: Buffer, chunk = buf.length): Parsed[] {
 }
 
 /** Packs with tar-stream, an independent encoder. */
-async function pack(entries: Array<tarStream.Headers & { data?: Buffer }>): Promise<Buffer> {
+async function pack(entries: Array<Partial<tarStream.Header> & { name: string } & { data?: Buffer }>): Promise<Buffer> {
   const p = tarStream.pack();
   const chunks: Buffer[] = [];
   const done = (async () => {
