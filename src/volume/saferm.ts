@@ -184,7 +184,8 @@ export function removeTreeNoCross(dir: string, mountinfoText?: string): RemoveRe
       }
       if (!st.isSymbolicLink()) {
         const key = `${st.dev}:${st.ino}`;
-        if (st.nlink <= 1n || !seenInodes.has(key)) bytes += Number(st.size);
+        // A hard link seen before is counted once (by then its nlink has dropped to 1).
+        if (!seenInodes.has(key)) bytes += Number(st.size);
         if (st.nlink > 1n) seenInodes.add(key);
       }
       try {

@@ -314,7 +314,9 @@ export class VolumeStore {
       if (isErrno(e, 'ENOENT')) return { removed: false, bytes: 0 }; // removed concurrently
       throw e;
     }
-    const { bytes } = removeTreeNoCross(trash, mountinfo);
+    // Reclaimed bytes are the data's, as Docker counts them; then the metadata goes.
+    const { bytes } = removeTreeNoCross(path.join(trash, '_data'), mountinfo);
+    removeTreeNoCross(trash, mountinfo);
     return { removed: true, bytes };
   }
 
