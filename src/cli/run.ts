@@ -1,12 +1,31 @@
 import * as fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { UsageError } from '../common/errors';
 import { globalRoot } from './main';
+import * as resources from './flags/resources';
+import * as volumes from './flags/volumes';
+import * as security from './flags/security';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+async function readEnvFiles(files: string[] | undefined): Promise<string[]> {
+  const lines: string[] = [];
+  if (!files?.length) return lines;
+  const { parseEnvFile } = await import('../spec/process');
+  for (const f of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch (e: any) {
+      throw new UsageError(`open ${f}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
+    }
+    lines.push(...parseEnvFile(text, f));
+  }
+  return lines;
+}
+
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('Create and run a new container from an image')
     .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
@@ -25,38 +44,36 @@ export function registerRun(program: Command): void {
     .option('-h, --hostname <name>', 'container host name')
     .option('--entrypoint <cmd>', "overwrite the image's default ENTRYPOINT")
     .option('--read-only', "mount the container's root filesystem as read only")
-    .addOption(new Option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])'))
-    .action(async (image: string, command: string[], o: any, cmd: Command) => {
-      const envFileLines: string[] = [];
-      if (o.envFile?.length) {
-        const { parseEnvFile } = await import('../spec/process');
-        for (const f of o.envFile as string[]) {
-          let text: string;
-          try {
-            text = fs.readFileSync(f, 'utf8');
-          } catch (e: any) {
-            throw new UsageError(`open ${f}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
-          }
-          envFileLines.push(...parseEnvFile(text, f));
-        }
-      }
-      const { Engine } = await import('../engine/engine');
-      const { runForeground } = await import('../engine/run');
-      const engine = new Engine(globalRoot(cmd));
-      process.exitCode = await runForeground(engine, {
-        image,
-        command,
-        interactive: !!o.interactive,
-        tty: !!o.tty,
-        rm: !!o.rm,
-        name: o.name,
-        env: o.env ?? [],
-        envFileLines,
-        workdir: o.workdir,
-        hostname: o.hostname,
-        entrypoint: o.entrypoint,
-        readOnly: !!o.readOnly,
-        user: o.user,
-      });
+    .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])');
+  resources.register(run);
+  volumes.register(run);
+  security.register(run);
+  run.action(async (image: string, command: string[], o: any, cmd: Command) => {
+    const cwd = process.cwd();
+    const hostConfig = {
+      AutoRemove: !!o.rm,
+      ReadonlyRootfs: !!o.readOnly,
+      ...resources.toHostConfig(o, cwd),
+      ...volumes.toHostConfig(o, cwd),
+      ...security.toHostConfig(o, cwd),
+    };
+    const envFileLines = await readEnvFiles(o.envFile);
+    const { Engine } = await import('../engine/engine');
+    const { runForeground } = await import('../engine/run');
+    const engine = new Engine(globalRoot(cmd));
+    process.exitCode = await runForeground(engine, {
+      image,
+      command,
+      interactive: !!o.interactive,
+      tty: !!o.tty,
+      name: o.name,
+      env: o.env ?? [],
+      envFileLines,
+      workdir: o.workdir,
+      hostname: o.hostname,
+      entrypoint: o.entrypoint,
+      user: o.user,
+      hostConfig,
     });
+  });
 }

@@ -55,10 +55,59 @@ export interface ContainerRecord {
     Entrypoint: string[] | null;
     Labels: Record<string, string>;
   };
-  HostConfig: Record<string, unknown> & { AutoRemove: boolean };
-  Mounts: Array<Record<string, unknown>>;
+  HostConfig: HostConfig;
+  Mounts: MountPoint[];
   /** engine-private: layer dirs of the image, lowest first, captured at create */
   LayerDirs: string[];
+}
+
+/**
+ * Docker's HostConfig fields. The CLI's flag modules fill them at create; everything a
+ * start needs (limits, mounts, security) is derived from them again, so that a
+ * stopped container can be started with exactly its settings.
+ */
+export interface HostConfig {
+  AutoRemove: boolean;
+  ReadonlyRootfs?: boolean;
+  NetworkMode?: string;
+  /** -v specs as typed */
+  Binds?: string[] | null;
+  /** --mount specs, parsed (Docker's HostConfig.Mounts shape) */
+  Mounts?: Array<Record<string, unknown>>;
+  /** --tmpfs: path -> options */
+  Tmpfs?: Record<string, string>;
+  // resources (Docker's names and units)
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  PidsLimit?: number | null;
+  OomKillDisable?: boolean;
+  // security
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  SecurityOpt?: string[] | null;
+  Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  [key: string]: unknown;
+}
+
+/** An entry of Docker's `Mounts` array in inspect. */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  [key: string]: unknown;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { removeTreeNoCross } from '../volume/saferm';
 import { readJson } from '../state/store';
+import { releaseMounts } from './volumes';
 import type { ExitStatus } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
@@ -33,9 +34,10 @@ function processAlive(pid: number): boolean {
 }
 
 /** Deletes a stopped container: its directory, its name. Refuses if anything is mounted under it. */
-export function removeContainer(engine: Engine, rec: ContainerRecord): void {
+export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { removeAnonymousVolumes: boolean }): void {
   const dir = engine.containers.dir(rec.Id);
   removeTreeNoCross(dir);
+  releaseMounts(engine, rec, { removeAnonymous: opts.removeAnonymousVolumes });
   engine.containers.releaseName(rec.Name.replace(/^\//, ''), rec.Id);
   fs.rmSync(path.join(engine.paths.root, 'running', rec.Id), { force: true });
 }
@@ -68,7 +70,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
   };
   fs.rmSync(engine.containers.file(id, 'pid'), { force: true });
   if (rec.HostConfig.AutoRemove) {
-    removeContainer(engine, rec);
+    removeContainer(engine, rec, { removeAnonymousVolumes: true });
     return;
   }
   engine.containers.save(rec);

@@ -110,9 +110,13 @@ export function resolveProcess(image: ContainerConfig, f: ProcessFlags, id: stri
     throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   }
 
+  return { argv, configEnv, env: processEnv(configEnv, hostname, f.tty), cwd, hostname, entrypoint, cmd };
+}
+
+/** The env a container's process gets: Docker adds PATH (if missing), HOSTNAME, TERM (with -t), HOME. */
+export function processEnv(configEnv: string[], hostname: string, tty: boolean): string[] {
   const base = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`];
-  if (f.tty) base.push('TERM=xterm');
-  let env = mergeEnv(base, configEnv);
-  if (!env.some((e) => keyOf(e) === 'HOME')) env = [...env, 'HOME=/root'];
-  return { argv, configEnv, env, cwd, hostname, entrypoint, cmd };
+  if (tty) base.push('TERM=xterm');
+  const env = mergeEnv(base, configEnv);
+  return env.some((e) => keyOf(e) === 'HOME') ? env : [...env, 'HOME=/root'];
 }

@@ -1,0 +1,107 @@
+/**
+ * `start`: everything the helper needs is derived from the container's record, then the
+ * helper clones the container and reports its pid or the step that failed.
+ */
+import * as path from 'node:path';
+import { getSystemErrorMap } from 'node:util';
+import { MydockerError, StartError } from '../common/errors';
+import { buildPlan } from '../spec/plan';
+import { processEnv } from '../spec/process';
+import type { ShimError } from '../runtime/protocol';
+import type { RunningContainer } from '../runtime/shim';
+import type { ContainerRecord } from './containers';
+import type { Engine } from './engine';
+import { cgroupLimitsOf } from './resources';
+import { plannedMounts } from './volumes';
+import { securityOf } from './security';
+
+function strerror(errno: number): string {
+  const e = getSystemErrorMap().get(-errno);
+  return e ? e[1].toLowerCase() : `errno ${errno}`;
+}
+
+const KERNEL_FS = ['/proc', '/dev', '/sys', '/dev/pts', '/dev/shm', '/dev/mqueue'];
+
+/** Policy for helper failures: the user-facing line and Docker's exit code. */
+export function startErrorOf(e: ShimError, cwd: string): MydockerError {
+  const [a0 = '', a1 = ''] = e.args;
+  const ENOENT = 2, ENOEXEC = 8, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, ELOOP = 40;
+  const fail = (msg: string, exitCode: number) => new StartError(`failed to start container: ${msg}`, { exitCode });
+  switch (e.op) {
+    case 'lookpath':
+      return fail(`exec: "${a0}": executable file not found in $PATH`, 127);
+    case 'exec':
+      if (e.errno === ENOENT) return fail(`exec: "${a0}": stat ${a1 || a0}: no such file or directory`, 127);
+      if (e.errno === EACCES || e.errno === EISDIR) return fail(`exec: "${a0}": permission denied`, 126);
+      if (e.errno === ENOEXEC) return fail(`exec: "${a0}": exec format error`, 126);
+      return fail(`exec: "${a0}": ${strerror(e.errno)}`, 126);
+    case 'mkdir':
+    case 'chdir':
+      if (e.op === 'chdir' || a0 === cwd) {
+        const why = e.errno === ENOTDIR || e.errno === EEXIST ? 'not a directory' : strerror(e.errno);
+        return fail(`cannot use working directory "${cwd}": ${why}`, 125);
+      }
+      break;
+    case 'mountin':
+      if (e.errno === ELOOP && KERNEL_FS.includes(a1)) {
+        return fail(`the image's ${a1} is a symbolic link: refusing to mount over it`, 125);
+      }
+      return fail(`mount ${a0} on ${a1}: ${strerror(e.errno)}`, 125);
+  }
+  return fail(`${e.op} ${e.args.filter(Boolean).join(' ')}: ${strerror(e.errno)}`, 125);
+}
+
+export interface StartIO {
+  /** the terminal size for -t, if the caller has one */
+  winsize?: { rows: number; cols: number };
+}
+
+/**
+ * Starts a created (or exited) container. On any failure nothing of the start is left:
+ * the cgroup is removed and the error says which step failed.
+ */
+export async function startContainer(engine: Engine, rec: ContainerRecord, io: StartIO = {}): Promise<{ pid: number; monitor: RunningContainer }> {
+  const id = rec.Id;
+  const dir = engine.containers.dir(id);
+  const cwd = rec.Config.WorkingDir || '/';
+  const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
+  try {
+    const plan = buildPlan({
+      rootfs: path.join(dir, 'merged'),
+      lowerDirs: rec.LayerDirs,
+      upperDir: path.join(dir, 'upper'),
+      workDir: path.join(dir, 'work'),
+      readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
+      hostname: rec.Config.Hostname,
+      env: processEnv(rec.Config.Env, rec.Config.Hostname, rec.Config.Tty),
+      argv: [rec.Path, ...rec.Args],
+      cwd,
+      tty: rec.Config.Tty,
+      stdin: rec.Config.OpenStdin,
+      winsize: io.winsize,
+      etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
+      mounts: plannedMounts(engine, rec),
+      security: securityOf(engine, rec),
+      cgroupProcs: cg.procsFiles,
+      pidFile: path.join(dir, 'pid'),
+      exitFile: path.join(dir, 'exit.json'),
+      cleanup: engine.cleanupCommand(id),
+    });
+    const { start, ShimStartError } = await import('../runtime/shim');
+    let started;
+    try {
+      started = await start(plan);
+    } catch (e) {
+      if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
+      throw e;
+    }
+    const { pid, rc } = started;
+    engine.markRunning(id, pid, rc.child.pid ?? 0);
+    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, StartedAt: new Date().toISOString() };
+    engine.containers.save(rec);
+    return { pid, monitor: rc };
+  } catch (e) {
+    engine.cgroups().remove(id);
+    throw e;
+  }
+}
