@@ -319,7 +319,7 @@ export function parseLimits(flags: ResourceFlags, host: HostInfo = {}): CgroupLi
   if (nanoCpus !== undefined) {
     // Docker: period 100 ms, quota = nanoCPUs * period / 1e9 (integer division).
     limits.cpuPeriod = 100000;
-    limits.cpuQuota = Math.floor((nanoCpus * 100000) / 1e9);
+    limits.cpuQuota = Math.floor(nanoCpus / 10000);
   } else {
     if (cpuPeriod !== 0) limits.cpuPeriod = cpuPeriod;
     if (cpuQuota !== 0) limits.cpuQuota = cpuQuota < 0 ? -1 : cpuQuota;
