@@ -57,6 +57,6 @@ export class Engine {
   /** The command the monitor runs when the CLI is gone at the container's end. */
   cleanupCommand(id: string): string[] {
     const script = process.argv[1] ? path.resolve(process.argv[1]) : '';
-    return [process.execPath, script, '--root', this.root, 'container', 'cleanup', id];
+    return [process.execPath, '--', script, '--root', this.root, 'container', 'cleanup', id];
   }
 }
