@@ -321,14 +321,16 @@ export class VolumeStore {
   }
 
   /**
-   * Removes unused anonymous volumes; with `all`, unused named ones too. A volume that cannot
+   * Removes unused anonymous volumes; with `all`, unused named ones too; with `filter`, only
+   * those it accepts. A volume that cannot
    * be removed is kept whole and reported in `failed`; the others are still removed.
    */
-  prune(opts: { all?: boolean; inUseBy: InUseBy }): PruneResult {
+  prune(opts: { all?: boolean; inUseBy: InUseBy; filter?: (v: Volume) => boolean }): PruneResult {
     const result: PruneResult = { removed: [], reclaimedBytes: 0, failed: [] };
     for (const v of this.list()) {
       const anonymous = v.Anonymous || (v.Labels !== null && ANONYMOUS_LABEL in v.Labels);
       if (!anonymous && !opts.all) continue;
+      if (opts.filter && !opts.filter(v)) continue;
       if (opts.inUseBy(v.Name).length > 0) continue;
       try {
         const r = this.remove(v.Name, { force: true, inUseBy: opts.inUseBy });
