@@ -17,8 +17,8 @@ import { MydockerError } from '../common/errors';
 /** Controllers every container needs; v2 is chosen only when a cgroup2 mount has all of them. */
 export const REQUIRED_CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 
-/** v1 hierarchies the engine places a container in (when mounted). */
-export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer'] as const;
+/** v1 hierarchies the engine places a container in (when mounted); blkio for its I/O figures. */
+export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'] as const;
 
 /** v1 subsystem names as they appear in mount options (anything else there is an option). */
 const V1_SUBSYSTEMS = new Set([

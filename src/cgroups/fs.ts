@@ -173,6 +173,36 @@ export function parseFlatKeyed(text: string): Map<string, number> {
   return out;
 }
 
+/**
+ * Block I/O bytes from v1 blkio.throttle.io_service_bytes_recursive ("8:0 Read 4096" lines
+ * and a "Total" line) or v2 io.stat ("8:0 rbytes=4096 wbytes=0 ..." lines), summed over the
+ * devices as Docker's `stats` sums them.
+ */
+export function parseBlockIo(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 2 || !/^\d+:\d+$/.test(f[0])) continue;
+    if (f.length === 3 && !f[2].includes('=')) {
+      const v = Number(f[2]);
+      if (!Number.isFinite(v)) continue;
+      const op = f[1].toLowerCase();
+      if (op === 'read') read += v;
+      else if (op === 'write') write += v;
+      continue;
+    }
+    for (const kv of f.slice(1)) {
+      const eq = kv.indexOf('=');
+      const v = Number(kv.slice(eq + 1));
+      if (eq < 0 || !Number.isFinite(v)) continue;
+      if (kv.startsWith('rbytes=')) read += v;
+      else if (kv.startsWith('wbytes=')) write += v;
+    }
+  }
+  return { read, write };
+}
+
 /** Parses a single-number cgroup file; "max" and empty become undefined. */
 export function parseNumber(text: string): number | undefined {
   const t = text.trim();

@@ -18,7 +18,7 @@ import { V2Driver } from './v2';
 
 export * from './types';
 export { DEFAULT_PARENT, type DriverOptions } from './common';
-export { CgroupError, type CgroupFs, realCgroupFs } from './fs';
+export { CgroupError, type CgroupFs, parseBlockIo, realCgroupFs } from './fs';
 export {
   type CgroupLayout,
   type DiscoverOptions,

@@ -45,6 +45,9 @@ export interface CgroupStats {
    * Docker's `stats` shows memoryUsage minus this
    */
   memoryInactiveFile?: number;
+  /** bytes read from and written to block devices (v1 blkio, v2 io.stat), when accounted */
+  blockRead?: number;
+  blockWrite?: number;
 }
 
 export interface CgroupDriver {

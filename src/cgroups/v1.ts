@@ -21,7 +21,7 @@ import {
   writeFile,
 } from './common';
 import type { CgroupLayout, Hierarchy } from './discover';
-import { parseFlatKeyed, parseNumber } from './fs';
+import { parseBlockIo, parseFlatKeyed, parseNumber } from './fs';
 import { type V1PlanLayout, controllersOf, planV1, warningsV1 } from './plan';
 import type { CgroupDriver, CgroupLimits, CgroupPlacement, CgroupStats } from './types';
 
@@ -150,6 +150,13 @@ export class V1Driver implements CgroupDriver {
     };
     const inactive = memStat.get('total_inactive_file');
     if (inactive !== undefined) out.memoryInactiveFile = inactive;
+    const blkDir = this.dirOf('blkio', id);
+    const blk = blkDir && readOptional(cfs, path.join(blkDir, 'blkio.throttle.io_service_bytes_recursive'));
+    if (blk !== undefined) {
+      const io = parseBlockIo(blk);
+      out.blockRead = io.read;
+      out.blockWrite = io.write;
+    }
     return out;
   }
 

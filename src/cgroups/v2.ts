@@ -23,7 +23,7 @@ import {
   writeFile,
 } from './common';
 import type { CgroupLayout, Hierarchy } from './discover';
-import { parseFlatKeyed, parseNumber } from './fs';
+import { parseBlockIo, parseFlatKeyed, parseNumber } from './fs';
 import { type V2PlanLayout, controllersOf, planV2, warningsV2 } from './plan';
 import type { CgroupDriver, CgroupLimits, CgroupPlacement, CgroupStats } from './types';
 
@@ -135,6 +135,12 @@ export class V2Driver implements CgroupDriver {
     };
     const inactive = memStat.get('inactive_file');
     if (inactive !== undefined) out.memoryInactiveFile = inactive;
+    const io = readOptional(cfs, path.join(dir, 'io.stat'));
+    if (io !== undefined) {
+      const b = parseBlockIo(io);
+      out.blockRead = b.read;
+      out.blockWrite = b.write;
+    }
     return out;
   }
 

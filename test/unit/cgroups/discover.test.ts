@@ -40,7 +40,7 @@ test('hybrid with separate cpu and cpuacct mounts and a unified mount holding on
   assert.deepEqual(
     layout.hierarchies.map((h) => h.mountPoint),
     ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/cpuset', '/sys/fs/cgroup/memory',
-      '/sys/fs/cgroup/pids', '/sys/fs/cgroup/freezer'],
+      '/sys/fs/cgroup/pids', '/sys/fs/cgroup/freezer', '/sys/fs/cgroup/blkio'],
   );
   assert.notEqual(layout.byController.cpu, layout.byController.cpuacct);
   assert.equal(layout.byController.memory.dir, '/sys/fs/cgroup/memory');
@@ -60,7 +60,7 @@ test('co-mounted cpu,cpuacct is one hierarchy; an empty unified mount does not m
   assert.deepEqual(
     layout.hierarchies.map((h) => h.mountPoint),
     ['/sys/fs/cgroup/cpu,cpuacct', '/sys/fs/cgroup/cpuset', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids',
-      '/sys/fs/cgroup/freezer'],
+      '/sys/fs/cgroup/freezer', '/sys/fs/cgroup/blkio'],
   );
   assert.equal(layout.byController['name=systemd'], undefined);
 });

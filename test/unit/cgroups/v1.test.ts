@@ -26,7 +26,7 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 function splitHost(opts: { swap?: boolean } = {}) {
   const fake = FakeCgroupFs.v1(
     root,
-    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'devices'].map((c) => ({
+    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio', 'devices'].map((c) => ({
       mountPoint: `/sys/fs/cgroup/${c}`,
       controllers: [c],
     })),
@@ -53,7 +53,7 @@ test('hybrid host: v1 driver, one cgroup per used hierarchy, cpuset initialised 
   });
   assert.deepEqual(
     p.procsFiles,
-    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer'].map((c) => path.join(cg, c, 'mydocker', ID, 'cgroup.procs')),
+    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'].map((c) => path.join(cg, c, 'mydocker', ID, 'cgroup.procs')),
   );
   assert.equal(p.path, `/mydocker/${ID}`);
   assert.ok(!fs.existsSync(path.join(cg, 'devices/mydocker')), 'unused hierarchies are left alone');
@@ -100,12 +100,13 @@ test('co-mounted cpu,cpuacct: one directory serves both', () => {
     { mountPoint: '/sys/fs/cgroup/pids', controllers: ['pids'] },
     { mountPoint: '/sys/fs/cgroup/cpuset', controllers: ['cpuset'] },
     { mountPoint: '/sys/fs/cgroup/freezer', controllers: ['freezer'] },
+    { mountPoint: '/sys/fs/cgroup/blkio', controllers: ['blkio'] },
   ]);
   fs.mkdirSync(path.join(cg, 'unified'));
   fs.writeFileSync(path.join(cg, 'unified/cgroup.controllers'), '');
   const d = openCgroups({ mountinfo: COMOUNTED, fsRoot: root, fs: fake, hostMemory: () => HOST_MEM });
   const p = d.create(ID, { cpuShares: 512, cpuQuota: 20000 });
-  assert.equal(p.procsFiles.length, 5);
+  assert.equal(p.procsFiles.length, 6);
   assert.equal(p.procsFiles[0], path.join(cg, 'cpu,cpuacct/mydocker', ID, 'cgroup.procs'));
   assert.equal(read(`cpu,cpuacct/mydocker/${ID}/cpu.shares`), '512');
   fake.set(path.join(cg, 'cpu,cpuacct/mydocker', ID, 'cpuacct.usage'), '987654321\n');
@@ -113,7 +114,7 @@ test('co-mounted cpu,cpuacct: one directory serves both', () => {
   d.remove(ID);
   assert.deepEqual(d.list(), []);
   d.removeParent();
-  for (const h of ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer']) {
+  for (const h of ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio']) {
     assert.ok(!fs.existsSync(path.join(cg, h, 'mydocker')), h);
   }
 });
@@ -126,12 +127,27 @@ test('stats: unlimited memory reports the host; oomKilled reads oom_kill', () =>
   fake.set(path.join(mem, 'memory.stat'), 'cache 0\ntotal_inactive_file 1048576\n');
   fake.set(path.join(cg, 'cpuacct/mydocker', ID, 'cpuacct.usage'), '5000\n');
   fake.set(path.join(cg, 'pids/mydocker', ID, 'pids.current'), '2\n');
+  // the fake does not populate blkio files: without them, no block I/O figures
   assert.deepEqual(d.stats(ID), {
     cpuUsageNs: 5000,
     memoryUsage: 4194304,
     memoryLimit: HOST_MEM,
     pids: 2,
     memoryInactiveFile: 1048576,
+  });
+  fake.set(
+    path.join(cg, 'blkio/mydocker', ID, 'blkio.throttle.io_service_bytes_recursive'),
+    '8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 12288\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 12288\n' +
+      '8:16 Read 100\n8:16 Write 0\nTotal 12388\n',
+  );
+  assert.deepEqual(d.stats(ID), {
+    cpuUsageNs: 5000,
+    memoryUsage: 4194304,
+    memoryLimit: HOST_MEM,
+    pids: 2,
+    memoryInactiveFile: 1048576,
+    blockRead: 4196,
+    blockWrite: 8192,
   });
   assert.equal(d.oomKilled(ID), false);
   fake.set(path.join(mem, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n');
@@ -156,7 +172,7 @@ test('failure: every directory made by the call is removed, the error names file
       e instanceof CgroupError &&
       e.message === `cgroups: cannot write "500" to ${path.join(cg, 'cpu/mydocker', ID, 'cpu.cfs_quota_us')}: Invalid argument`,
   );
-  for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer']) {
+  for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio']) {
     assert.ok(!fs.existsSync(path.join(cg, h, 'mydocker')), h);
   }
 });

@@ -147,12 +147,15 @@ test('stats and oomKilled parse the kernel files', () => {
   fake.set(path.join(dir, 'memory.current'), '1048576\n');
   fake.set(path.join(dir, 'memory.stat'), 'anon 524288\nfile 524288\nactive_file 4096\ninactive_file 8192\n');
   fake.set(path.join(dir, 'pids.current'), '3\n');
+  fake.set(path.join(dir, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:16 rbytes=100 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n');
   assert.deepEqual(d.stats(ID), {
     cpuUsageNs: 123456000,
     memoryUsage: 1048576,
     memoryLimit: 32 * MiB,
     pids: 3,
     memoryInactiveFile: 8192,
+    blockRead: 4196,
+    blockWrite: 8192,
   });
   assert.equal(d.oomKilled(ID), false);
   fake.set(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n');
