@@ -574,6 +574,10 @@ static void do_exec(rec_t *argv_rec, char **env) {
 /* ---------- the container's first process ---------- */
 
 static int sync_child_fd = -1;
+/* container ends of the stdio pipes (non-tty), set by the monitor before clone */
+static int child_stdin = -1, child_stdout = -1, child_stderr = -1;
+/* exec: the container's mount namespace, joined by the child itself */
+static int join_mnt_fd = -1;
 
 static void send_fd(int sock, int fd) {
   char c = 'T';
@@ -647,6 +651,11 @@ static void setup_console(void) {
 static int child_main(void *arg) {
   (void)arg;
   report_fd = sync_child_fd;
+  /* exec into a running container: the monitor joined the other namespaces (the pid
+   * namespace applies to its children, so we are inside it); the mount namespace is
+   * joined here so that the monitor itself keeps the host's files. setns() of a mount
+   * namespace also moves root and cwd to that namespace's root. */
+  if (join_mnt_fd >= 0 && setns(join_mnt_fd, CLONE_NEWNS) < 0) die1("setns", errno, "mnt");
   /* Wait until the monitor has placed us in our cgroup. */
   char go;
   if (read(sync_child_fd, &go, 1) != 1) _exit(125);
@@ -702,7 +711,8 @@ static int child_main(void *arg) {
       if (fd < 0) die_rec(r, errno);
       close(fd);
     } else if (!strcmp(op, "env") || !strcmp(op, "winsize") || !strcmp(op, "ns") || !strcmp(op, "cgroup") ||
-               !strcmp(op, "pidfile") || !strcmp(op, "exitfile") || !strcmp(op, "cleanup")) {
+               !strcmp(op, "pidfile") || !strcmp(op, "exitfile") || !strcmp(op, "cleanup") || !strcmp(op, "log") ||
+               !strcmp(op, "attach") || !strcmp(op, "detach") || !strcmp(op, "join")) {
       /* read elsewhere, or the monitor's business */
     } else {
       die_rec(r, ENOSYS); /* an op this helper does not know: never skip a step silently */
@@ -711,11 +721,17 @@ static int child_main(void *arg) {
   if (!argv_rec || argv_rec->n < 2) die1("argv", EINVAL, NULL);
 
   if (tty) setup_console();
-  else if (!stdin_open) {
-    int nfd = open("/dev/null", O_RDONLY);
-    if (nfd < 0) die1("stdin", errno, "/dev/null");
-    dup2(nfd, 0);
-    if (nfd > 0) close(nfd);
+  else {
+    /* The monitor's pipes: it keeps the other ends, logs and relays what comes out. */
+    if (stdin_open) dup2(child_stdin, 0);
+    else {
+      int nfd = open("/dev/null", O_RDONLY);
+      if (nfd < 0) die1("stdin", errno, "/dev/null");
+      dup2(nfd, 0);
+      if (nfd > 0) close(nfd);
+    }
+    dup2(child_stdout, 1);
+    dup2(child_stderr, 2);
   }
 
   /* The working directory must exist and be a directory inside the new root. */
@@ -791,7 +807,91 @@ static void write_file(const char *path, const char *content) {
   rename(tmp, path);
 }
 
+/* ---------- json-file logging ---------- */
+
+/*
+ * Docker's json-file format: one object per line, {"log":"...\n","stream":"stdout",
+ * "time":"RFC3339Nano"}. Output is cut at newlines; a line longer than the buffer is
+ * written in pieces (without the trailing newline), as Docker does at 16 KiB.
+ */
+#define LOGBUF 16384
+
+typedef struct {
+  const char *name;
+  char buf[LOGBUF];
+  size_t len;
+} stream_t;
+
+static int log_fd = -1;
+
+static void log_entry(const char *stream, const char *data, size_t len) {
+  if (log_fd < 0) return;
+  static char out[LOGBUF * 6 + 256];
+  size_t o = 0;
+  o += (size_t)snprintf(out, sizeof(out), "{\"log\":\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)data[i];
+    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
+    else if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
+    else if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; }
+    else if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(out + o, 7, "\\u%04x", c);
+    else out[o++] = (char)c;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char when[40];
+  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+  o += (size_t)snprintf(out + o, sizeof(out) - o, "\",\"stream\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", stream, when,
+                        ts.tv_nsec);
+  write_full(log_fd, out, o);
+}
+
+static void log_data(stream_t *s, const char *data, size_t len) {
+  if (log_fd < 0) return;
+  for (size_t i = 0; i < len; i++) {
+    s->buf[s->len++] = data[i];
+    if (data[i] == '\n' || s->len == LOGBUF) {
+      log_entry(s->name, s->buf, s->len);
+      s->len = 0;
+    }
+  }
+}
+
+static void log_flush(stream_t *s) {
+  if (s->len) log_entry(s->name, s->buf, s->len);
+  s->len = 0;
+}
+
 static int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGWINCH, SIGCHLD};
+
+static const char *ns_names[] = {"ipc", "uts", "net", "pid", "cgroup"};
+static const int ns_types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP};
+
+/* exec: join every namespace of the running container but the mount one (see child_main). */
+static void join_namespaces(rec_t *r) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%s/ns/mnt", r->f[1]);
+  join_mnt_fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (join_mnt_fd < 0) die_rec(r, errno);
+  int fds[5];
+  for (int i = 0; i < 5; i++) {
+    snprintf(path, sizeof(path), "/proc/%s/ns/%s", r->f[1], ns_names[i]);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die_rec(r, errno);
+  }
+  for (int i = 0; i < 5; i++) {
+    struct stat a, b;
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/ns/%s", ns_names[i]);
+    /* joining the namespace we are already in is refused for some types; skip it */
+    if (stat(self, &a) == 0 && fstat(fds[i], &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
+    if (setns(fds[i], ns_types[i]) < 0) die1("setns", errno, ns_names[i]);
+    close(fds[i]);
+  }
+}
 
 int main(int argc, char **argv) {
   (void)argc;
@@ -801,14 +901,42 @@ int main(int argc, char **argv) {
     fprintf(stderr, "mydocker-shim: no valid plan on fd 3 (this program is started by mydocker)\n");
     return 125;
   }
-  rec_t *ns = find("ns");
+  rec_t *ns = find("ns"), *t;
   int flags = ns ? (int)num(ns->f[1]) : 0;
-  int stdin_open = 0;
-  rec_t *t = find("stdin");
-  if (t) stdin_open = t->f[1][0] == '1';
+  int stdin_open = (t = find("stdin")) && t->f[1][0] == '1';
+  int tty = (t = find("tty")) && t->f[1][0] == '1';
+  int attach = (t = find("attach")) && t->f[1][0] == '1';
+  int detach = (t = find("detach")) && t->f[1][0] == '1';
+  if ((t = find("log"))) {
+    log_fd = open(t->f[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd < 0) die_rec(t, errno);
+  }
+  rec_t *join = find("join");
+  if (join) {
+    join_namespaces(join);
+    flags = 0;
+  }
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die1("socketpair", errno, NULL);
+
+  /* Non-tty stdio goes through pipes the monitor holds: it logs the output and relays it
+   * to the caller when attached; stdin stays open (but silent) for a detached -i. */
+  int in_w = -1, out_r = -1, err_r = -1;
+  if (!tty) {
+    int p[2];
+    if (stdin_open) {
+      if (pipe2(p, O_CLOEXEC) < 0) die1("pipe", errno, NULL);
+      child_stdin = p[0];
+      in_w = p[1];
+    }
+    if (pipe2(p, O_CLOEXEC) < 0) die1("pipe", errno, NULL);
+    out_r = p[0];
+    child_stdout = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0) die1("pipe", errno, NULL);
+    err_r = p[0];
+    child_stderr = p[1];
+  }
 
   /* The monitor takes its signals through a signalfd; the child unblocks them before exec. */
   sigset_t mask;
@@ -825,6 +953,9 @@ int main(int argc, char **argv) {
     _exit(child_main(NULL));
   }
   close(sv[1]);
+  if (child_stdin >= 0) close(child_stdin);
+  if (child_stdout >= 0) close(child_stdout);
+  if (child_stderr >= 0) close(child_stderr);
 
   /* Put the child in its cgroups before it runs anything of the user's. */
   char pidbuf[32];
@@ -875,27 +1006,55 @@ int main(int argc, char **argv) {
   snprintf(line, sizeof(line), "{\"pid\":%d}\n", pid);
   send_line(line, strlen(line));
 
+  if (detach) {
+    /* Leave the caller's session and terminal: the CLI returns at once, we stay. */
+    setsid();
+    int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nfd >= 0) {
+      dup2(nfd, 0);
+      dup2(nfd, 1);
+      dup2(nfd, 2);
+      close(nfd);
+    }
+    attach = 0;
+  }
+
   if (master >= 0) {
-    make_raw();
-    copy_winsize(master);
+    if (attach) {
+      make_raw();
+      copy_winsize(master);
+    }
     int fl = fcntl(master, F_GETFL);
     fcntl(master, F_SETFL, fl | O_NONBLOCK);
   }
 
+  stream_t so = {"stdout", {0}, 0}, se = {"stderr", {0}, 0};
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  int status = 0, exited = 0, ctl_open = 1, in_open = master >= 0 && stdin_open;
+  int status = 0, exited = 0, ctl_open = 1;
+  int in_open = attach && stdin_open; /* relay our stdin into the container */
   char buf[16384];
-  while (!exited || master >= 0) {
-    struct pollfd p[4];
-    int np = 0, i_sig = -1, i_master = -1, i_in = -1, i_ctl = -1;
+  struct timespec exit_at = {0, 0};
+  for (;;) {
+    int outputs_open = master >= 0 || out_r >= 0 || err_r >= 0;
+    if (exited && !outputs_open) break;
+    struct pollfd p[6];
+    int np = 0, i_sig = -1, i_master = -1, i_out = -1, i_err = -1, i_in = -1, i_ctl = -1;
     if (!exited) { p[np] = (struct pollfd){sfd, POLLIN, 0}; i_sig = np++; }
     if (master >= 0) { p[np] = (struct pollfd){master, POLLIN, 0}; i_master = np++; }
+    if (out_r >= 0) { p[np] = (struct pollfd){out_r, POLLIN, 0}; i_out = np++; }
+    if (err_r >= 0) { p[np] = (struct pollfd){err_r, POLLIN, 0}; i_err = np++; }
     if (in_open && !exited) { p[np] = (struct pollfd){0, POLLIN, 0}; i_in = np++; }
     if (ctl_open && !exited) { p[np] = (struct pollfd){CTL_FD, POLLIN, 0}; i_ctl = np++; }
-    /* After the exit, drain what the pty still holds without blocking forever. */
+    /* After the exit, drain what is still buffered; the kernel has killed every other
+     * process of the container, so the pipes reach EOF at once — but a pty's master
+     * gives EIO only when drained, and we never wait more than a second. */
     int r = poll(p, np, exited ? 100 : -1);
     if (r < 0 && errno == EINTR) continue;
-    if (r == 0 && exited) break;
+    if (exited) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (r == 0 || now.tv_sec - exit_at.tv_sec > 1) break;
+    }
     if (i_sig >= 0 && (p[i_sig].revents & POLLIN)) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -903,27 +1062,41 @@ int main(int argc, char **argv) {
           int st;
           pid_t w;
           while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-            if (w == pid) { status = st; exited = 1; }
+            if (w == pid) {
+              status = st;
+              exited = 1;
+              clock_gettime(CLOCK_MONOTONIC, &exit_at);
+            }
         } else if (si.ssi_signo == SIGWINCH) {
-          if (master >= 0) copy_winsize(master);
+          if (master >= 0 && attach) copy_winsize(master);
         } else {
           kill(pid, (int)si.ssi_signo);
         }
       }
     }
-    if (i_master >= 0 && (p[i_master].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(master, buf, sizeof(buf));
-      if (n > 0) write_full(1, buf, (size_t)n);
-      else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        /* EIO: every slave is closed — the container's side is gone. */
-        close(master);
-        master = -1;
+    int *srcs[3] = {&master, &out_r, &err_r};
+    int idx[3] = {i_master, i_out, i_err};
+    for (int k = 0; k < 3; k++) {
+      if (idx[k] < 0 || !(p[idx[k]].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(*srcs[k], buf, sizeof(buf));
+      if (n > 0) {
+        stream_t *s = k == 2 ? &se : &so;
+        log_data(s, buf, (size_t)n);
+        if (attach) write_full(k == 2 ? 2 : 1, buf, (size_t)n);
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        /* EOF, or EIO from a pty master whose every slave is closed */
+        close(*srcs[k]);
+        *srcs[k] = -1;
       }
     }
     if (i_in >= 0 && (p[i_in].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof(buf));
-      if (n > 0) write_full(master, buf, (size_t)n);
-      else in_open = 0;
+      if (n > 0) write_full(master >= 0 ? master : in_w, buf, (size_t)n);
+      else {
+        in_open = 0;
+        /* EOF on our stdin is EOF on the container's */
+        if (in_w >= 0) { close(in_w); in_w = -1; }
+      }
     }
     if (i_ctl >= 0 && (p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(CTL_FD, buf, sizeof(buf));
@@ -931,6 +1104,8 @@ int main(int argc, char **argv) {
     }
   }
   if (master >= 0) close(master);
+  log_flush(&so);
+  log_flush(&se);
   restore_tty();
 
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -7,6 +7,8 @@ import { isMydockerError } from '../common/errors';
 import { resolveRoot } from '../state/paths';
 import { registerRun } from './run';
 import { registerContainer } from './container';
+import { registerLifecycle } from './lifecycle';
+import { registerVolume } from './volume';
 
 export interface GlobalOptions {
   root?: string;
@@ -53,6 +55,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerContainer(program);
+  registerLifecycle(program);
+  registerVolume(program);
   return program;
 }
 

@@ -36,6 +36,7 @@ export function registerRun(program: Command): void {
     .passThroughOptions()
     .option('-i, --interactive', 'keep STDIN open')
     .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('-d, --detach', 'run the container in the background and print its ID')
     .option('--rm', 'remove the container when it exits')
     .option('--name <name>', 'assign a name to the container')
     .option('-e, --env <KEY=VALUE>', 'set environment variables', collect)
@@ -59,9 +60,9 @@ export function registerRun(program: Command): void {
     };
     const envFileLines = await readEnvFiles(o.envFile);
     const { Engine } = await import('../engine/engine');
-    const { runForeground } = await import('../engine/run');
+    const { runContainer } = await import('../engine/run');
     const engine = new Engine(globalRoot(cmd));
-    process.exitCode = await runForeground(engine, {
+    process.exitCode = await runContainer(engine, {
       image,
       command,
       interactive: !!o.interactive,
@@ -74,6 +75,7 @@ export function registerRun(program: Command): void {
       entrypoint: o.entrypoint,
       user: o.user,
       hostConfig,
-    });
+      detach: !!o.detach,
+    }, (line) => process.stdout.write(line + '\n'));
   });
 }

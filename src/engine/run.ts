@@ -1,13 +1,18 @@
 /**
- * `run` in the foreground: create, start, pass signals on, wait, clean up.
+ * `run`: create and start; in the foreground, pass signals on, wait and clean up;
+ * detached, leave the container to its monitor and return its id.
  */
-import type { ExitStatus } from '../runtime/shim';
+import { MydockerError } from '../common/errors';
+import type { ExitStatus, RunningContainer } from '../runtime/shim';
+import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { createContainer, CreateOptions } from './create';
 import { startContainer } from './start';
 import { finalizeContainer, removeContainer, collectGarbage } from './teardown';
 
-export type RunOptions = CreateOptions;
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+}
 
 /** The exit code `mydocker run` returns for a container's end, as Docker: 128+n for a signal. */
 export function exitCodeOf(s: ExitStatus): number {
@@ -18,26 +23,23 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 function noop(): void {}
 
-/** Runs a container in the foreground; resolves to the exit code `mydocker run` returns. */
-export async function runForeground(engine: Engine, opts: RunOptions): Promise<number> {
-  collectGarbage(engine);
-  const image = engine.resolveImage(opts.image);
-  const rec = createContainer(engine, image, opts);
-  let started;
-  try {
-    const winsize = opts.tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-    started = await startContainer(engine, rec, { winsize });
-  } catch (e) {
-    // A run whose start fails leaves no container behind (not even without --rm).
-    removeContainer(engine, rec, { removeAnonymousVolumes: true });
-    throw e;
-  }
-  const { monitor } = started;
+export function callerWinsize(tty: boolean): { rows: number; cols: number } | undefined {
+  return tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+}
 
-  // Signals sent to `mydocker run` go to the container. Terminal-generated ones already
-  // reach the helper, which shares our process group; with -t the terminal is raw and
-  // generates none.
-  const fromTerminal = !opts.tty && !!process.stdin.isTTY;
+/** Docker refuses -t with an attached stdin that is not a terminal. */
+export function checkTtyInput(tty: boolean, interactive: boolean): void {
+  if (tty && interactive && !process.stdin.isTTY) throw new MydockerError('the input device is not a TTY', { exitCode: 1 });
+}
+
+/**
+ * Waits for the end of an attached container: signals sent to us go to the container,
+ * then the record is finalized and the monitor told it need not clean up itself.
+ */
+export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor: RunningContainer): Promise<number> {
+  // Terminal-generated signals already reach the helper, which shares our process
+  // group; with -t the terminal is raw and generates none.
+  const fromTerminal = !rec.Config.Tty && !!process.stdin.isTTY;
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
     const h = () => {
@@ -66,4 +68,26 @@ export async function runForeground(engine: Engine, opts: RunOptions): Promise<n
   monitor.ack();
   await monitor.exited();
   return exitCodeOf(status);
+}
+
+/** Runs a container; resolves to the exit code `mydocker run` returns. */
+export async function runContainer(engine: Engine, opts: RunOptions, print: (line: string) => void): Promise<number> {
+  if (!opts.detach) checkTtyInput(opts.tty, opts.interactive);
+  collectGarbage(engine);
+  const image = engine.resolveImage(opts.image);
+  const rec = createContainer(engine, image, opts);
+  let started;
+  try {
+    started = await startContainer(engine, rec, { winsize: callerWinsize(opts.tty), attach: !opts.detach, detach: !!opts.detach });
+  } catch (e) {
+    // A run whose start fails leaves no container behind (not even without --rm).
+    removeContainer(engine, rec, { removeAnonymousVolumes: true });
+    throw e;
+  }
+  if (opts.detach) {
+    started.monitor.release();
+    print(rec.Id);
+    return 0;
+  }
+  return waitAttached(engine, rec, started.monitor);
 }

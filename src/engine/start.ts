@@ -2,6 +2,7 @@
  * `start`: everything the helper needs is derived from the container's record, then the
  * helper clones the container and reports its pid or the step that failed.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { MydockerError, StartError } from '../common/errors';
@@ -54,16 +55,26 @@ export function startErrorOf(e: ShimError, cwd: string): MydockerError {
 export interface StartIO {
   /** the terminal size for -t, if the caller has one */
   winsize?: { rows: number; cols: number };
+  /** relay the caller's stdio (foreground run, start -a) */
+  attach: boolean;
+  /** the monitor leaves the caller's session (run -d, start without -a) */
+  detach: boolean;
+}
+
+export function logFileOf(engine: Engine, id: string): string {
+  return engine.containers.file(id, `${id}-json.log`);
 }
 
 /**
  * Starts a created (or exited) container. On any failure nothing of the start is left:
  * the cgroup is removed and the error says which step failed.
  */
-export async function startContainer(engine: Engine, rec: ContainerRecord, io: StartIO = {}): Promise<{ pid: number; monitor: RunningContainer }> {
+export async function startContainer(engine: Engine, rec: ContainerRecord, io: StartIO): Promise<{ pid: number; monitor: RunningContainer }> {
   const id = rec.Id;
   const dir = engine.containers.dir(id);
   const cwd = rec.Config.WorkingDir || '/';
+  // What a previous run of this container left is not this run's.
+  for (const f of ['exit.json', 'pid']) fs.rmSync(path.join(dir, f), { force: true });
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
   try {
     const plan = buildPlan({
@@ -86,18 +97,21 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       pidFile: path.join(dir, 'pid'),
       exitFile: path.join(dir, 'exit.json'),
       cleanup: engine.cleanupCommand(id),
+      logFile: logFileOf(engine, id),
+      attach: io.attach,
+      detach: io.detach,
     });
     const { start, ShimStartError } = await import('../runtime/shim');
     let started;
     try {
-      started = await start(plan);
+      started = await start(plan, { detach: io.detach });
     } catch (e) {
       if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
       throw e;
     }
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);
-    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, StartedAt: new Date().toISOString() };
+    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt };
     engine.containers.save(rec);
     return { pid, monitor: rc };
   } catch (e) {

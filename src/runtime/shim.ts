@@ -87,6 +87,12 @@ export class RunningContainer {
     }
   }
 
+  /** Let the monitor go on alone (run -d): we neither wait for it nor hold it. */
+  release(): void {
+    this.ctl.destroy();
+    this.child.unref();
+  }
+
   exited(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => this.child.once('exit', () => resolve()));
@@ -103,8 +109,10 @@ export class ShimStartError extends Error {
  * Starts the helper, sends the plan and waits until the container's process has
  * exec'd (returns its pid) or failed (throws ShimStartError).
  */
-export async function start(ops: readonly Op[], opts: { stdio?: Array<'inherit' | 'pipe' | 'ignore' | number> } = {}): Promise<{ pid: number; rc: RunningContainer }> {
-  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+export async function start(ops: readonly Op[], opts: { detach?: boolean } = {}): Promise<{ pid: number; rc: RunningContainer }> {
+  // A detached monitor must hold none of the caller's descriptors: whoever reads our
+  // output would otherwise wait for the container's end.
+  const stdio = opts.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
   const child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe'] as any });
   const ctl = child.stdio[3] as Socket;
   const rc = new RunningContainer(child, ctl);

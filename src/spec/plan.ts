@@ -62,6 +62,28 @@ export interface PlanInput {
   exitFile: string;
   /** the command the monitor runs if the CLI is gone when the container exits */
   cleanup: string[];
+  /** json-file log the monitor writes the container's output to */
+  logFile?: string;
+  /** relay the monitor's own stdio to and from the container (a foreground run) */
+  attach: boolean;
+  /** the monitor leaves the caller's session once the container runs (run -d) */
+  detach?: boolean;
+}
+
+/** `exec`: a new process in a running container's namespaces and cgroup. */
+export interface ExecPlanInput {
+  /** host pid of the container's init: its namespaces are joined */
+  pid: number;
+  env: string[];
+  argv: string[];
+  cwd: string;
+  tty: boolean;
+  stdin: boolean;
+  winsize?: { rows: number; cols: number };
+  security?: SecuritySettings;
+  cgroupProcs: string[];
+  attach: boolean;
+  detach?: boolean;
 }
 
 const DEVICES: Array<[name: string, major: number, minor: number]> = [
@@ -152,10 +174,27 @@ export function buildPlan(p: PlanInput): Op[] {
   ops.push(['ifup', 'lo']);
   for (const r of sec.rlimits ?? []) ops.push(['rlimit', String(r.resource), String(r.soft), String(r.hard)]);
   for (const e of p.env) ops.push(['env', e]);
+  processOps(ops, p, sec);
+  if (p.logFile) ops.push(['log', p.logFile]);
+  ops.push(['pidfile', p.pidFile]);
+  ops.push(['exitfile', p.exitFile]);
+  ops.push(['cleanup', ...p.cleanup]);
+  return ops;
+}
+
+/** The process itself: argv, env, stdio, identity, privileges. Shared by run and exec. */
+function processOps(
+  ops: Op[],
+  p: { env: string[]; argv: string[]; cwd: string; tty: boolean; stdin: boolean; winsize?: { rows: number; cols: number }; attach: boolean; detach?: boolean },
+  sec: SecuritySettings,
+): void {
+  for (const e of p.env) ops.push(['env', e]);
   ops.push(['argv', ...p.argv]);
   ops.push(['cwd', p.cwd]);
   ops.push(['tty', p.tty ? '1' : '0']);
   ops.push(['stdin', p.stdin ? '1' : '0']);
+  ops.push(['attach', p.attach ? '1' : '0']);
+  if (p.detach) ops.push(['detach', '1']);
   if (p.winsize) ops.push(['winsize', String(p.winsize.rows), String(p.winsize.cols)]);
   if (sec.user) ops.push(['user', String(sec.user.uid), String(sec.user.gid), ...sec.user.additionalGids.map(String)]);
   if (sec.caps) {
@@ -164,9 +203,13 @@ export function buildPlan(p: PlanInput): Op[] {
   }
   if (sec.noNewPrivileges) ops.push(['nnp', '1']);
   if (sec.seccomp) ops.push(['seccomp', sec.seccomp.toString('hex')]);
+}
 
-  ops.push(['pidfile', p.pidFile]);
-  ops.push(['exitfile', p.exitFile]);
-  ops.push(['cleanup', ...p.cleanup]);
+export function buildExecPlan(p: ExecPlanInput): Op[] {
+  const ops: Op[] = [['join', String(p.pid)]];
+  for (const f of p.cgroupProcs) ops.push(['cgroup', f]);
+  const sec = p.security ?? {};
+  for (const r of sec.rlimits ?? []) ops.push(['rlimit', String(r.resource), String(r.soft), String(r.hard)]);
+  processOps(ops, p, sec);
   return ops;
 }
