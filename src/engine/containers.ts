@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, UsageError } from '../common/errors';
 import { Paths } from '../state/paths';
 import { readJson, writeJsonAtomic } from '../state/store';
 import { VALID_NAME, generateName } from './names';
+import { withLock } from '../state/lock';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -159,19 +160,17 @@ export class ContainerStore {
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
     }
-    // Stale reservation? Only if its container directory is gone.
+    // Stale reservation? Only if its container directory is gone (creators make their
+    // directory before reserving a name). Taking one over is serialized by a lock, so
+    // that of two takers only one wins; the kernel drops the lock if we die.
     const owner = this.nameOwner(name);
-    if (owner && !fs.existsSync(this.dir(owner))) {
-      const tmp = `${f}.${id}.take`;
-      fs.writeFileSync(tmp, id);
-      // Replace only if still owned by the stale id (best effort; a crash here is repaired later).
-      if (this.nameOwner(name) === owner) {
-        fs.renameSync(tmp, f);
-        return this.nameOwner(name) === id;
-      }
-      fs.rmSync(tmp, { force: true });
-    }
-    return false;
+    if (!owner || owner === id || fs.existsSync(this.dir(owner))) return false;
+    return withLock(path.join(this.p.namesDir, '.takeover.lock'), () => {
+      if (this.nameOwner(name) !== owner || fs.existsSync(this.dir(owner))) return false;
+      fs.writeFileSync(`${f}.${id}.take`, id);
+      fs.renameSync(`${f}.${id}.take`, f);
+      return true;
+    });
   }
 
   nameOwner(name: string): string | undefined {

@@ -32,8 +32,17 @@ export function createContainer(engine: Engine, image: Image, opts: CreateOption
   const store = engine.containers;
   const id = store.newId();
   const proc = resolveProcess(image.config.config, opts, id);
-  const name = store.reserveName(opts.name, id);
   const dir = store.dir(id);
+  // The directory first, the name second: a reservation whose directory does not exist
+  // is known to be stale (see ContainerStore.reserveName).
+  fs.mkdirSync(dir, { mode: 0o700 });
+  let name: string;
+  try {
+    name = store.reserveName(opts.name, id);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const now = new Date().toISOString();
   const rec: ContainerRecord = {
     Id: id,
@@ -69,7 +78,6 @@ export function createContainer(engine: Engine, image: Image, opts: CreateOption
     LayerDirs: image.layerDirs,
   };
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
     for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'hostname'), proc.hostname + '\n');
     fs.writeFileSync(path.join(dir, 'hosts'), etcHosts(null, proc.hostname));
