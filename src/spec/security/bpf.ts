@@ -150,11 +150,16 @@ export class BpfAssembler {
     let w = 0;
     const emit = (code: number, jt: number, jf: number, k: number) => {
       if (jt < 0 || jt > 255 || jf < 0 || jf > 255) throw new Error(`bpf: jump offset out of range at ${w}`);
+      // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, little-endian.
       const o = w * SOCK_FILTER_SIZE;
-      out.writeUInt16LE(code, o);
-      out.writeUInt8(jt, o + 2);
-      out.writeUInt8(jf, o + 3);
-      out.writeUInt32LE(k >>> 0, o + 4);
+      out[o] = code & 0xff;
+      out[o + 1] = code >>> 8;
+      out[o + 2] = jt;
+      out[o + 3] = jf;
+      out[o + 4] = k & 0xff;
+      out[o + 5] = (k >>> 8) & 0xff;
+      out[o + 6] = (k >>> 16) & 0xff;
+      out[o + 7] = k >>> 24;
       w++;
     };
     for (let i = 0; i < n; i++) {

@@ -6,8 +6,9 @@
  */
 import { UsageError } from '../../common/errors';
 import { CapabilitySets, computeCaps } from './capabilities';
-import { compileSeccomp, parseKernelVersion, parseSeccompProfile, SeccompProfile, normalizeArch } from './seccomp';
+import { compileSeccomp, parseSeccompProfile, programKeyFrom, SeccompProfile } from './seccomp';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default';
+import { DEFAULT_PROFILE_KEY_PARTS, PRECOMPILED_DEFAULT_SECCOMP } from './seccomp-precompiled';
 import { systemPaths } from './paths';
 
 export * from './capabilities';
@@ -98,16 +99,21 @@ export function parseSecurityOpts(opts: readonly string[]): ParsedSecurityOpts {
   return out;
 }
 
-/** Compiled default programs, per capability mask, architecture and kernel version. */
+/** Compiled default programs, by `seccompProgramKey`. */
 const defaultCache = new Map<string, Buffer | null>();
 
-/** The default profile compiled for these capabilities (cached in memory). */
+/**
+ * The default profile compiled for these capabilities. The common case (default
+ * capabilities, or others the profile does not mention) is shipped precompiled; any other
+ * is compiled once per process. Returns a copy the caller may keep.
+ */
 export function defaultSeccompProgram(caps: bigint, arch: string, kernelRelease?: string): Buffer | null {
-  const kv = kernelRelease ? parseKernelVersion(kernelRelease) : null;
-  const key = `${caps.toString(16)}/${normalizeArch(arch)}/${kv ? kv.join('.') : '?'}`;
+  const opts = { caps, arch, kernelRelease };
+  const key = programKeyFrom(DEFAULT_PROFILE_KEY_PARTS, opts);
   let prog = defaultCache.get(key);
   if (prog === undefined) {
-    prog = compileSeccomp(DEFAULT_SECCOMP_PROFILE, { caps, arch, kernelRelease });
+    const shipped = Object.prototype.hasOwnProperty.call(PRECOMPILED_DEFAULT_SECCOMP, key) ? PRECOMPILED_DEFAULT_SECCOMP[key] : undefined;
+    prog = shipped !== undefined ? Buffer.from(shipped, 'base64') : compileSeccomp(DEFAULT_SECCOMP_PROFILE, opts);
     defaultCache.set(key, prog);
   }
   return prog === null ? null : Buffer.from(prog);

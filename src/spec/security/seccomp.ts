@@ -549,6 +549,46 @@ function filterArches(profile: SeccompProfile, native: ArchInfo): ArchInfo[] {
 
 type Leaf = { ret: number } | { rules: { ret: number; conds: readonly Cond[] }[]; fallback: number };
 
+/** What of a profile decides which of its rules apply: the capabilities and kernel versions it mentions. */
+export interface ProfileKeyParts {
+  capsMask: bigint;
+  minKernels: readonly string[];
+}
+
+export function profileKeyParts(profile: SeccompProfile): ProfileKeyParts {
+  let capsMask = 0n;
+  const thresholds = new Set<string>();
+  for (const r of profile.syscalls) {
+    for (const f of [r.includes, r.excludes]) {
+      if (!f) continue;
+      for (const c of f.caps ?? []) {
+        const n = capabilityNumber(c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : 'CAP_' + c.toUpperCase());
+        if (n !== undefined) capsMask |= 1n << BigInt(n);
+      }
+      if (f.minKernel) thresholds.add(f.minKernel);
+    }
+  }
+  return { capsMask, minKernels: [...thresholds].sort() };
+}
+
+/** `seccompProgramKey` from precomputed parts. */
+export function programKeyFrom(parts: ProfileKeyParts, opts: SeccompCompileOptions): string {
+  const kernel = opts.kernelRelease ? parseKernelVersion(opts.kernelRelease) : null;
+  let met = '';
+  for (const t of parts.minKernels) if (kernelAtLeast(kernel, t) === true) met += (met ? ',' : '') + t;
+  return `${normalizeArch(opts.arch)}:${(opts.caps & parts.capsMask).toString(16)}:${met}`;
+}
+
+/**
+ * The inputs a compiled program really depends on, as a string: the architecture, the
+ * capabilities the profile's rules mention (others cannot change the program), and which
+ * of its `minKernel` thresholds the kernel meets. Equal keys give equal programs, so a
+ * key can name a cached program (`--cap-add NET_ADMIN` shares the default program).
+ */
+export function seccompProgramKey(profile: SeccompProfile, opts: SeccompCompileOptions): string {
+  return programKeyFrom(profileKeyParts(profile), opts);
+}
+
 /**
  * Compiles `profile` for a container with capabilities `opts.caps` on `opts.arch` into
  * a seccomp classic-BPF program (`struct sock_filter[]`, little-endian, 8 bytes each).
