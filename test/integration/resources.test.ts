@@ -232,8 +232,9 @@ test('--cpus 0.5 throttles a busy loop to half a CPU, by the cgroup\'s own count
       `${perPeriod.toFixed(3)} CPU per period, ${perWall.toFixed(3)} CPU per wall second`);
     assert.ok(periods >= 15, `the quota was enforced over ~20 periods (${periods})`);
     assert.ok(perPeriod <= 0.55, `at most half a CPU per period (${perPeriod})`);
-    assert.ok(perPeriod >= 0.3, `the loop was busy (${perPeriod})`);
-    assert.ok(throttled >= periods * 0.8, `throttled in most periods (${throttled}/${periods})`);
+    // (lower bounds loose: on a loaded machine the loop may not get its whole quota)
+    assert.ok(perPeriod >= 0.25, `the loop was busy (${perPeriod})`);
+    assert.ok(throttled >= periods * 0.5, `throttled in most periods (${throttled}/${periods})`);
     assert.ok(b.stat.throttled_time > a.stat.throttled_time, 'throttled time grows');
     assert.ok(perWall <= 0.6, `and by the host's clock (${perWall})`);
     assert.deepEqual(await stop(bg), { code: 0, signal: null });
@@ -249,7 +250,7 @@ test('--cpus 0.5 throttles a busy loop to half a CPU, by the cgroup\'s own count
     const freeRate = (d.usageNs - c.usageNs) / Number(d.t - c.t);
     console.log(`no limit: ${freeRate.toFixed(3)} CPU per wall second, ${d.stat.nr_throttled} throttled periods`);
     assert.equal(d.stat.nr_throttled, 0);
-    assert.ok(freeRate > 0.75, `unthrottled, the loop takes about a CPU (${freeRate})`);
+    assert.ok(freeRate > 0.65, `unthrottled, the loop takes well over half a CPU (${freeRate})`);
     assert.deepEqual(await stop(bg), { code: 0, signal: null });
   } finally {
     if (bg) await stop(bg);
