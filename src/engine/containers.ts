@@ -154,11 +154,16 @@ export class ContainerStore {
 
   private tryReserve(name: string, id: string): boolean {
     const f = path.join(this.p.namesDir, name);
+    // link(2) publishes the file whole or not at all: a reader never sees it empty.
+    const tmp = `${f}.${id}.new`;
+    fs.writeFileSync(tmp, id);
     try {
-      fs.writeFileSync(f, id, { flag: 'wx' });
+      fs.linkSync(tmp, f);
       return true;
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
     // Stale reservation? Only if its container directory is gone (creators make their
     // directory before reserving a name). Taking one over is serialized by a lock, so
