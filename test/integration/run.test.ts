@@ -14,9 +14,10 @@ const skip = !isRoot ? 'needs root' : false;
 function containers(sb: Sandbox): any[] {
   const dir = path.join(sb.root, 'containers');
   if (!fs.existsSync(dir)) return [];
+  // A container directory exists a moment before its record is written.
   return fs
     .readdirSync(dir)
-    .filter((d) => /^[0-9a-f]{64}$/.test(d))
+    .filter((d) => /^[0-9a-f]{64}$/.test(d) && fs.existsSync(path.join(dir, d, 'config.json')))
     .map((d) => JSON.parse(fs.readFileSync(path.join(dir, d, 'config.json'), 'utf8')));
 }
 
