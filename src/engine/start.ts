@@ -14,7 +14,7 @@ import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { cgroupLimitsOf } from './resources';
 import { plannedMounts } from './volumes';
-import { securityOf } from './security';
+import { securityOf, setupDeviceCgroup, removeDeviceCgroup } from './security';
 
 function strerror(errno: number): string {
   const e = getSystemErrorMap().get(-errno);
@@ -77,6 +77,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   for (const f of ['exit.json', 'pid']) fs.rmSync(path.join(dir, f), { force: true });
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
   try {
+    const procs = [...cg.procsFiles, ...setupDeviceCgroup(engine, rec)];
     const plan = buildPlan({
       rootfs: path.join(dir, 'merged'),
       lowerDirs: rec.LayerDirs,
@@ -93,7 +94,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
       mounts: plannedMounts(engine, rec),
       security: securityOf(engine, rec),
-      cgroupProcs: cg.procsFiles,
+      cgroupProcs: procs,
       pidFile: path.join(dir, 'pid'),
       exitFile: path.join(dir, 'exit.json'),
       cleanup: engine.cleanupCommand(id),
@@ -116,6 +117,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     return { pid, monitor: rc };
   } catch (e) {
     engine.cgroups().remove(id);
+    removeDeviceCgroup(engine, id);
     throw e;
   }
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { removeTreeNoCross } from '../volume/saferm';
 import { readJson } from '../state/store';
 import { releaseMounts } from './volumes';
+import { removeDeviceCgroup } from './security';
 import type { ExitStatus } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
@@ -57,6 +58,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
     /* no cgroup left to ask */
   }
   engine.cgroups().remove(id);
+  removeDeviceCgroup(engine, id);
   fs.rmSync(path.join(engine.paths.root, 'running', id), { force: true });
   const code = st ? (st.signal ? 128 + st.signal : st.exit) : 255;
   rec.State = {
