@@ -720,6 +720,11 @@ static int child_main(void *arg) {
   }
   if (!argv_rec || argv_rec->n < 2) die1("argv", EINVAL, NULL);
 
+  /* Nothing of the user's runs before we are in the container's cgroups: the monitor
+   * moved us there while we built the rootfs (a v1 cgroup migration waits for an RCU
+   * grace period, ~15 ms: worth overlapping with the mounts). */
+  if (read(sync_child_fd, &go, 1) != 1 || go != 'c') _exit(125);
+
   if (tty) setup_console();
   else {
     /* The monitor's pipes: it keeps the other ends, logs and relays what comes out. */
@@ -957,7 +962,13 @@ int main(int argc, char **argv) {
   if (child_stdout >= 0) close(child_stdout);
   if (child_stderr >= 0) close(child_stderr);
 
-  /* Put the child in its cgroups before it runs anything of the user's. */
+  /* Let the child build its rootfs while we place it in its cgroups; it waits for the
+   * second byte before it runs anything of the user's. */
+  if (write(sv[0], "g", 1) != 1) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    die1("sync", errno, NULL);
+  }
   char pidbuf[32];
   snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
   for (int i = 0; i < nrecs; i++) {
@@ -971,7 +982,8 @@ int main(int argc, char **argv) {
     }
     close(fd);
   }
-  if (write(sv[0], "g", 1) != 1) {
+  /* A child that already failed has closed its end: its report is read below. */
+  if (write(sv[0], "c", 1) != 1 && errno != EPIPE) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     die1("sync", errno, NULL);

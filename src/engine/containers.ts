@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sys/random';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors';
 import { Paths } from '../state/paths';
 import { readJson, writeJsonAtomic } from '../state/store';
@@ -125,7 +125,7 @@ export class ContainerStore {
   }
 
   newId(): string {
-    return randomBytes(32).toString('hex');
+    return randomHex(32);
   }
 
   /**

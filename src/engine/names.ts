@@ -1,5 +1,5 @@
 /** Generated container names in Docker's adjective_surname style. */
-import { randomInt } from 'node:crypto';
+import { randomIndex as randomInt } from '../sys/random';
 
 const LEFT = [
   'admiring', 'adoring', 'affectionate', 'agitated', 'amazing', 'angry', 'awesome', 'beautiful', 'blissful',

@@ -2,6 +2,7 @@
  * `run`: create and start; in the foreground, pass signals on, wait and clean up;
  * detached, leave the container to its monitor and return its id.
  */
+import { isatty } from 'node:tty';
 import { MydockerError } from '../common/errors';
 import type { ExitStatus, RunningContainer } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
@@ -24,12 +25,13 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 function noop(): void {}
 
 export function callerWinsize(tty: boolean): { rows: number; cols: number } | undefined {
-  return tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  // Only touch process.stdout when it is a terminal: creating the stream costs start-up time.
+  return tty && isatty(1) ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
 }
 
 /** Docker refuses -t with an attached stdin that is not a terminal. */
 export function checkTtyInput(tty: boolean, interactive: boolean): void {
-  if (tty && interactive && !process.stdin.isTTY) throw new MydockerError('the input device is not a TTY', { exitCode: 1 });
+  if (tty && interactive && !isatty(0)) throw new MydockerError('the input device is not a TTY', { exitCode: 1 });
 }
 
 /**
@@ -39,7 +41,7 @@ export function checkTtyInput(tty: boolean, interactive: boolean): void {
 export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor: RunningContainer): Promise<number> {
   // Terminal-generated signals already reach the helper, which shares our process
   // group; with -t the terminal is raw and generates none.
-  const fromTerminal = !rec.Config.Tty && !!process.stdin.isTTY;
+  const fromTerminal = !rec.Config.Tty && isatty(0);
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
     const h = () => {

@@ -17,12 +17,13 @@
  * dir) renamed into place, so readers never see a partial file and a crash leaves only
  * staging debris, which the next writer removes.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createSha256, randomHex, sha256Hex as sha256 } from '../sys/random';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { MydockerError, NotFoundError, UsageError } from '../common/errors';
 import type { Paths } from '../state/paths';
+import { writeFileAtomic } from '../state/store';
 import { fsx as realFsx, Fsx } from '../sys/fsx';
 import { extractTarSync, TarExtraction } from './extract';
 import { familiarString, parseImageSpec, parseNormalizedNamed, parseReference, DEFAULT_TAG } from './reference';
@@ -55,7 +56,7 @@ interface LayerMeta {
 export class StoreError extends MydockerError {}
 
 export function sha256Hex(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256(data);
 }
 
 /** ChainID of a layer on top of `parent` (OCI image spec: chain(L0)=diffid(L0)). */
@@ -255,6 +256,32 @@ export class ImageStore {
     return hits.length === 1 ? hits[0] : undefined; // none, or ambiguous
   }
 
+  /**
+   * The image's layer chain ids. Computing them takes sha256, whose module costs more to
+   * load than the rest of a lookup, so they are kept beside the config once computed
+   * (derived data: a missing or damaged file is simply computed again).
+   */
+  private chainsOf(hex: string, config: ImageConfigBlob): string[] {
+    const file = path.join(this.configsDir, `${hex}.chains`);
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    const cached = readOrUndefined(file);
+    if (cached !== undefined) {
+      try {
+        const list = JSON.parse(cached.toString('utf8')) as string[];
+        if (Array.isArray(list) && list.length === diffIds.length) return list;
+      } catch {
+        /* recompute */
+      }
+    }
+    const chains = chainIds(diffIds);
+    try {
+      writeFileAtomic(file, JSON.stringify(chains));
+    } catch {
+      /* a read-only store still works, only slower */
+    }
+    return chains;
+  }
+
   private load(hex: string, refs?: Record<string, string>): Image | undefined {
     const raw = readOrUndefined(path.join(this.configsDir, `${hex}.json`));
     if (raw === undefined) return undefined;
@@ -265,8 +292,7 @@ export class ImageStore {
     } catch (e) {
       throw new StoreError(`image store damaged: config of ${id} is not valid JSON`, { cause: e });
     }
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    const layerDirs = chainIds(diffIds).map((c) => path.join(this.paths.layersDir, hexOf(c), 'diff'));
+    const layerDirs = this.chainsOf(hex, config).map((c) => path.join(this.paths.layersDir, hexOf(c), 'diff'));
     for (const d of layerDirs) {
       if (!fs.existsSync(d)) throw new StoreError(`image store damaged: layer ${d} of image ${id} is missing`);
     }
@@ -288,7 +314,7 @@ export class ImageStore {
   async addLayer(tar: Readable | AsyncIterable<Buffer>, parentChainId?: string): Promise<LayerInfo> {
     const stage = this.beginLayer(parentChainId);
     try {
-      const hash = createHash('sha256');
+      const hash = createSha256();
       const x = new TarExtraction(path.join(stage, 'diff'), { fsx: this.fsx });
       try {
         for await (const chunk of maybeGunzip(tar as AsyncIterable<Buffer>)) {
@@ -446,7 +472,7 @@ export class ImageStore {
   private writeAtomic(target: string, data: Buffer): void {
     const tmp = path.join(
       this.paths.tmpDir,
-      `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+      `${STAGING_PREFIX}${process.pid}-${randomHex(6)}.tmp`,
     );
     fs.mkdirSync(this.paths.tmpDir, { recursive: true });
     const fd = fs.openSync(tmp, 'wx', 0o644);
