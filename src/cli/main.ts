@@ -8,6 +8,7 @@ import { resolveRoot } from '../state/paths';
 import { registerRun } from './run';
 import { registerContainer } from './container';
 import { registerLifecycle } from './lifecycle';
+import { registerStats } from './stats';
 import { registerVolume } from './volume';
 
 export interface GlobalOptions {
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerContainer(program);
   registerLifecycle(program);
+  registerStats(program);
   registerVolume(program);
   return program;
 }

@@ -76,6 +76,8 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   // What a previous run of this container left is not this run's.
   for (const f of ['exit.json', 'pid']) fs.rmSync(path.join(dir, f), { force: true });
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
+  // Limits this host cannot apply were dropped; say so, as Docker does.
+  for (const w of cg.warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
   try {
     const procs = [...cg.procsFiles, ...setupDeviceCgroup(engine, rec)];
     const plan = buildPlan({
