@@ -1,0 +1,50 @@
+/**
+ * `rm [-f] [-v] CONTAINER...`: prints each name as given once it is removed; every
+ * failure is one line on stderr and the exit code is 1 if any failed (docker's daemon
+ * errors). With -f a running container is killed first and an unknown name is no error.
+ */
+import { Command } from 'commander';
+import { isMydockerError } from '../common/errors';
+import { globalRoot } from './main';
+
+interface RmFlags {
+  force?: boolean;
+  volumes?: boolean;
+}
+
+export async function runRm(cmd: Command, refs: string[], o: RmFlags): Promise<void> {
+  const { Engine } = await import('../engine/engine');
+  const { removeByRef } = await import('../engine/remove');
+  const engine = new Engine(globalRoot(cmd));
+  const errors: string[] = [];
+  for (const ref of refs) {
+    const id = ref.replace(/^\/+|\/+$/g, '');
+    if (id === '') {
+      errors.push('container name cannot be empty');
+      continue;
+    }
+    try {
+      if (await removeByRef(engine, id, { force: !!o.force, volumes: !!o.volumes })) process.stdout.write(ref + '\n');
+    } catch (e) {
+      if (!isMydockerError(e)) throw e;
+      errors.push(e.message);
+    }
+  }
+  for (const line of errors) process.stderr.write(`mydocker: ${line}\n`);
+  if (errors.length) process.exitCode = 1;
+}
+
+export function registerRm(parent: Command, opts: { name?: string; aliases?: string[] } = {}): Command {
+  const c = parent
+    .command(opts.name ?? 'rm')
+    .description('Remove one or more containers')
+    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .argument('<containers...>')
+    .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
+    .option('-v, --volumes', 'remove anonymous volumes associated with the container');
+  if (opts.aliases?.length) c.aliases(opts.aliases);
+  c.action(async (refs: string[], o: RmFlags, cmd: Command) => {
+    await runRm(cmd, refs, o);
+  });
+  return c;
+}
