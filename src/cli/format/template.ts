@@ -1418,8 +1418,10 @@ class State {
         if (receiver.kind === 'map') return this.missing(name, hasArgs);
         if (receiver.kind === 'ptr') this.errorf(`nil pointer evaluating ${goTypeName(receiver)}.${name}`);
       } else if (!Array.isArray(receiver)) {
-        const struct = isStructValue(receiver) || goKind(receiver) === 'struct' || goKind(receiver) === 'ptr';
-        if (struct) {
+        // Only objects that name their Go type are structs here: Docker re-runs a failed
+        // inspect template over the raw JSON, so a missing field of an inspected object
+        // reads as a missing map key.
+        if (isStructValue(receiver)) {
           if (name in receiver && !(name in Object.prototype)) {
             if (hasArgs) this.errorf(`${name} has arguments but cannot be invoked as function`);
             return (receiver as Record<string, unknown>)[name];
