@@ -5,60 +5,34 @@ import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../common/errors';
 import { globalRoot } from './main';
-import type { Volume, VolumeInspect } from '../volume/store';
+import { GO_TYPE } from './format/gofmt';
+import type { Volume } from '../volume/store';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 // ------------------------------------------------------------------------------- output
 
-/** docker/go-units HumanSize: decimal units, 4 significant digits ("1.2kB", "0B"). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-  let size = bytes;
-  let i = 0;
-  while (size >= 1000 && i < units.length - 1) {
-    size /= 1000;
-    i++;
-  }
-  return `${Number(size.toPrecision(4))}${units[i]}`;
-}
+/** Docker's default `volume ls` format and its header. */
+const VOLUME_TABLE = 'table {{.Driver}}\t{{.Name}}';
+const VOLUME_HEADER = { Driver: 'DRIVER', Name: 'VOLUME NAME', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Availability: 'AVAILABILITY', Group: 'GROUP', Status: 'STATUS' };
 
-/**
- * Docker's table: columns padded to the widest cell plus 3 spaces (at least 10 wide, as the
- * CLI's tabwriter), the last column not padded.
- */
-export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(10, ...all.map((r) => (r[c] ?? '').length + 3)));
-  return all
-    .map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(''))
-    .join('\n') + '\n';
-}
-
-function goValue(v: unknown): string {
-  if (v === null || v === undefined) return '<no value>';
-  if (typeof v === 'object') {
-    if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
-    return `map[${Object.keys(v as object).sort().map((k) => `${k}:${goValue((v as Record<string, unknown>)[k])}`).join(' ')}]`;
-  }
-  return String(v);
-}
-
-/**
- * The part of Go's templates that `--format` is used with in practice: `{{.Field}}`,
- * `{{json .}}`, `{{json .Field}}`, and `\t` / `\n` escapes. Anything else is refused.
- */
-export function formatTemplate(template: string, obj: Record<string, unknown>): string {
-  const t = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  return t.replace(/\{\{(.*?)\}\}/g, (_, inner: string) => {
-    const m = /^\s*(json\s+)?\.([A-Za-z_][A-Za-z0-9_]*)?\s*$/.exec(inner);
-    if (!m) throw new UsageError(`template parsing error: unsupported action {{${inner}}}`);
-    const value = m[2] === undefined ? obj : obj[m[2]];
-    if (m[2] !== undefined && !(m[2] in obj)) {
-      throw new UsageError(`template: :1: executing "" at <.${m[2]}>: can't evaluate field ${m[2]}`);
-    }
-    return m[1] ? JSON.stringify(value ?? null) : goValue(value);
-  });
+/** One row of `volume ls` as Docker's volume context shows it to a template. */
+export function volumeRow(v: Volume): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    Availability: 'N/A',
+    Driver: v.Driver,
+    Group: 'N/A',
+    Labels: labelString(v.Labels),
+    Links: 'N/A',
+    Mountpoint: v.Mountpoint,
+    Name: v.Name,
+    Scope: v.Scope,
+    Size: 'N/A',
+    Status: 'N/A',
+  };
+  Object.defineProperty(row, GO_TYPE, { enumerable: false, value: '*formatter.volumeContext' });
+  Object.defineProperty(row, 'Label', { enumerable: false, value: (name: string) => v.Labels?.[String(name)] ?? '' });
+  return row;
 }
 
 function labelString(labels: Record<string, string> | null): string {
@@ -208,22 +182,15 @@ export function registerVolume(program: Command): void {
     .helpOption('--help', 'print usage')
     .option('-q, --quiet', 'only display volume names')
     .option('-f, --filter <filter>', "provide filter values (e.g. 'dangling=true')", collect)
-    .option('--format <string>', 'format output using a Go template subset')
+    .option('--format <string>', 'format output using a custom template')
     .action(async (o: { quiet?: boolean; filter?: string[]; format?: string }, cmd: Command) => {
       const filters = parseFilters(o.filter ?? [], ['dangling', 'driver', 'label', 'name']);
       const { store, volumeUsers } = await open(cmd);
       const users = filters.has('dangling') ? volumeUsers() : new Map<string, string[]>();
       const vols = store.list().filter((v) => matchesFilters(v, filters, (users.get(v.Name)?.length ?? 0) > 0));
-      if (o.quiet) {
-        process.stdout.write(vols.map((v) => `${v.Name}\n`).join(''));
-      } else if (o.format !== undefined && o.format !== 'table') {
-        const lines = vols.map((v) =>
-          formatTemplate(o.format!, { Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: labelString(v.Labels), Links: 'N/A', Size: 'N/A' }),
-        );
-        process.stdout.write(lines.map((l) => `${l}\n`).join(''));
-      } else {
-        process.stdout.write(formatTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
-      }
+      const { renderList } = await import('./format/formatter');
+      const format = o.quiet ? '{{.Name}}' : o.format !== undefined && o.format !== '' ? o.format : VOLUME_TABLE;
+      process.stdout.write(renderList(format, vols.map((v) => volumeRow(v)), { header: VOLUME_HEADER }));
     });
 
   volume
@@ -232,23 +199,10 @@ export function registerVolume(program: Command): void {
     .usage('[OPTIONS] VOLUME [VOLUME...]')
     .helpOption('--help', 'print usage')
     .argument('<volume...>')
-    .option('-f, --format <string>', 'format output using a Go template subset')
+    .option('-f, --format <string>', 'format output using a custom template')
     .action(async (names: string[], o: { format?: string }, cmd: Command) => {
-      const { store } = await open(cmd);
-      const found: VolumeInspect[] = [];
-      const errors: string[] = [];
-      for (const n of names) {
-        const v = store.find(n);
-        if (v) found.push(store.inspect([n])[0]);
-        else errors.push(`Error response from daemon: get ${n}: no such volume`);
-      }
-      if (o.format !== undefined && o.format !== '') {
-        process.stdout.write(found.map((v) => `${formatTemplate(o.format!, v as unknown as Record<string, unknown>)}\n`).join(''));
-      } else {
-        process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-      }
-      for (const e of errors) process.stderr.write(`mydocker: ${e}\n`);
-      if (errors.length > 0) process.exitCode = 1;
+      const { runInspect } = await import('./inspect');
+      await runInspect(cmd, names, { format: o.format, type: 'volume' });
     });
 
   volume
@@ -295,6 +249,7 @@ export function registerVolume(program: Command): void {
       const r = store.prune({ all, inUseBy: inUseBy(), filter: (v) => matchesFilters(v, filters, false) });
       let out = '';
       if (r.removed.length > 0) out += `Deleted Volumes:\n${r.removed.map((n) => `${n}\n`).join('')}\n`;
+      const { humanSize } = await import('./format/size');
       out += `Total reclaimed space: ${humanSize(r.reclaimedBytes)}\n`;
       process.stdout.write(out);
       for (const f of r.failed) process.stderr.write(`mydocker: ${f.error}\n`);

@@ -479,7 +479,7 @@ describe('volume commands', { skip }, () => {
     const missing = sb.run(['volume', 'inspect', 'nope']);
     assert.equal(missing.status, 1);
     assert.equal(missing.stdout, '[]\n');
-    assert.match(oneLine(missing.stderr), /get nope: no such volume/);
+    assert.match(oneLine(missing.stderr), /No such volume: nope/);
     const bad = sb.run(['volume', 'create', 'bad/name']);
     assert.equal(bad.status, 125);
     assert.match(oneLine(bad.stderr), /^mydocker: create bad\/name: "bad\/name" includes invalid characters/);

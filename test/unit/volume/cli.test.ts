@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UsageError } from '../../../src/common/errors';
-import { formatTable, formatTemplate, humanSize, matchesFilters, parseFilters } from '../../../src/cli/volume';
+import { matchesFilters, parseFilters, volumeRow } from '../../../src/cli/volume';
+import { renderList } from '../../../src/cli/format/formatter';
+import { humanSize } from '../../../src/cli/format/size';
 import type { Volume } from '../../../src/volume/store';
 
 const vol = (name: string, labels: Record<string, string> | null = null): Volume => ({
@@ -9,27 +10,23 @@ const vol = (name: string, labels: Record<string, string> | null = null): Volume
 });
 
 describe('volume command output', () => {
-  test('humanSize as docker/go-units', () => {
+  test('prune reports sizes as docker/go-units', () => {
     assert.equal(humanSize(0), '0B');
-    assert.equal(humanSize(999), '999B');
     assert.equal(humanSize(1200), '1.2kB');
-    assert.equal(humanSize(1234), '1.234kB');
     assert.equal(humanSize(12345678), '12.35MB');
-    assert.equal(humanSize(2e9), '2GB');
   });
 
-  test("the ls table: Docker's column widths", () => {
-    assert.equal(formatTable(['DRIVER', 'VOLUME NAME'], [['local', 'data'], ['local', 'x']]), 'DRIVER    VOLUME NAME\nlocal     data\nlocal     x\n');
-    assert.equal(formatTable(['DRIVER', 'VOLUME NAME'], []), 'DRIVER    VOLUME NAME\n');
-  });
-
-  test('--format: fields, json, escapes; anything else refused', () => {
-    const v = { Name: 'n', Labels: { b: '2', a: '1' }, Options: null };
-    assert.equal(formatTemplate('{{.Name}}\\t{{ .Name }}', v), 'n\tn');
-    assert.equal(formatTemplate('{{json .Labels}}', v), '{"b":"2","a":"1"}');
-    assert.equal(formatTemplate('{{.Labels}} {{.Options}}', v), 'map[a:1 b:2] <no value>');
-    assert.throws(() => formatTemplate('{{range .}}x{{end}}', v), UsageError);
-    assert.throws(() => formatTemplate('{{.Nope}}', v), UsageError);
+  test("ls rows: Docker's table, -q, --format with fields, Label and json", () => {
+    const rows = [vol('data', { env: 'prod', team: 'a' }), vol('x')].map((v) => volumeRow(v));
+    const header = { Driver: 'DRIVER', Name: 'VOLUME NAME', Labels: 'LABELS' };
+    assert.equal(renderList('table {{.Driver}}\t{{.Name}}', rows, { header }), 'DRIVER    VOLUME NAME\nlocal     data\nlocal     x\n');
+    assert.equal(renderList('table {{.Driver}}\t{{.Name}}', [], { header }), 'DRIVER    VOLUME NAME\n');
+    assert.equal(renderList('{{.Name}}', rows, { header }), 'data\nx\n');
+    assert.equal(renderList('{{.Name}} {{.Labels}} {{.Label "env"}}', rows, { header }), 'data env=prod,team=a prod\nx  \n');
+    assert.deepEqual(JSON.parse(renderList('{{json .}}', rows.slice(1), { header })), {
+      Availability: 'N/A', Driver: 'local', Group: 'N/A', Labels: '', Links: 'N/A', Mountpoint: '/v/x/_data', Name: 'x', Scope: 'local', Size: 'N/A', Status: 'N/A',
+    });
+    assert.throws(() => renderList('{{.Nope}}', rows, { header }), /can't evaluate field Nope/);
   });
 
   test('filters', () => {
