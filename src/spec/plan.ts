@@ -126,8 +126,9 @@ export function buildPlan(p: PlanInput): Op[] {
   ops.push(['private']);
 
   // The rootfs: an overlay of the read-only image layers and the container's upper dir.
-  const rootFlags = p.readonlyRootfs ? MS.RDONLY : 0;
-  ops.push(['mount', 'overlay', p.rootfs, 'overlay', hex(rootFlags), overlayData(p.lowerDirs, p.upperDir, p.workDir)]);
+  // Mounted writable even for --read-only: mount points (/etc/hostname, volume targets)
+  // may have to be created in it first; the root is made read-only after pivot_root.
+  ops.push(['mount', 'overlay', p.rootfs, 'overlay', '0x0', overlayData(p.lowerDirs, p.upperDir, p.workDir)]);
   ops.push(['root', p.rootfs]);
 
   // Kernel file systems. NOFOLLOW: an image whose /proc or /dev is a symlink is refused,

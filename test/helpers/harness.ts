@@ -41,13 +41,19 @@ export function mountsUnder(dir: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
 }
 
-/** pids of running helper processes (monitors) */
-export function shimProcesses(): number[] {
+/**
+ * pids of running helper processes (monitors); with `cgroupParent`, only those started
+ * by that sandbox (they inherit its MYDOCKER_CGROUP_PARENT), so that test runs side by
+ * side never count, or kill, each other's.
+ */
+export function shimProcesses(cgroupParent?: string): number[] {
   const out: number[] = [];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      if (fs.readlinkSync(`/proc/${p}/exe`) === SHIM) out.push(Number(p));
+      if (fs.readlinkSync(`/proc/${p}/exe`) !== SHIM) continue;
+      if (cgroupParent && !fs.readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`MYDOCKER_CGROUP_PARENT=${cgroupParent}`)) continue;
+      out.push(Number(p));
     } catch {
       /* gone or kernel thread */
     }
@@ -69,7 +75,6 @@ export function sandbox(): Sandbox {
   const cgroupParent = `mydocker-test-${path.basename(root).slice(-6)}`;
   const env: NodeJS.ProcessEnv = { ...process.env, MYDOCKER_CGROUP_PARENT: cgroupParent };
   delete env.MYDOCKER_ROOT;
-  const before = new Set(shimProcesses());
   return {
     root,
     cgroupParent,
@@ -87,7 +92,7 @@ export function sandbox(): Sandbox {
     },
     async cleanup() {
       try {
-        const leakedShims = () => shimProcesses().filter((p) => !before.has(p));
+        const leakedShims = () => shimProcesses(cgroupParent);
         await waitFor(() => leakedShims().length === 0, 3000);
         const leaked = leakedShims();
         // Report the leak, but do not let it outlive this test: a monitor's container
