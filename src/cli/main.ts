@@ -3,13 +3,20 @@
  * Errors print one line on stderr and exit with Docker's code (125 for the engine's own).
  */
 import { Command, CommanderError } from 'commander';
-import { isMydockerError } from '../common/errors';
+import { isMydockerError, UsageError } from '../common/errors';
+import { configureLog, isLogLevelValid } from '../common/log';
 import { resolveRoot } from '../state/paths';
 import { registerRun } from './run';
 import { registerContainer } from './container';
 import { registerLifecycle } from './lifecycle';
 import { registerStats } from './stats';
 import { registerVolume } from './volume';
+import { registerPs } from './ps';
+import { registerInspect } from './inspect';
+import { registerRm } from './rm';
+import { registerRename } from './rename';
+import { registerTop } from './top';
+import { registerPrune } from './prune';
 
 export interface GlobalOptions {
   root?: string;
@@ -53,12 +60,31 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .configureOutput({ outputError: () => {} })
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_cmd, action) => {
+      const g = action.optsWithGlobals() as GlobalOptions;
+      if (g.logLevel && !isLogLevelValid(g.logLevel)) throw new UsageError(`Unable to parse logging level: ${g.logLevel}`);
+      configureLog(g);
+    });
   registerRun(program);
   registerContainer(program);
   registerLifecycle(program);
   registerStats(program);
   registerVolume(program);
+  registerPs(program);
+  registerInspect(program);
+  registerRm(program);
+  registerRename(program);
+  registerTop(program);
+  {
+    const container = program.commands.find((c) => c.name() === 'container') as Command;
+    registerPs(container, { name: 'ls', aliases: ['ps', 'list'] });
+    registerInspect(container, { type: 'container' });
+    registerRm(container, { aliases: ['remove'] });
+    registerRename(container);
+    registerTop(container);
+    registerPrune(container);
+  }
   return program;
 }
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { MydockerError, StartError } from '../common/errors';
 import { buildPlan } from '../spec/plan';
+import { log } from '../common/log';
 import { processEnv } from '../spec/process';
 import type { ShimError } from '../runtime/protocol';
 import type { RunningContainer } from '../runtime/shim';
@@ -104,6 +105,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       attach: io.attach,
       detach: io.detach,
     });
+    if (log.enabled('debug')) log.debug('starting container', { id, plan: plan.map((op) => op.join(' ')) });
     const { start, ShimStartError } = await import('../runtime/shim');
     let started;
     try {
