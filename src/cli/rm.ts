@@ -16,20 +16,25 @@ export async function runRm(cmd: Command, refs: string[], o: RmFlags): Promise<v
   const { Engine } = await import('../engine/engine');
   const { removeByRef } = await import('../engine/remove');
   const engine = new Engine(globalRoot(cmd));
+  // As docker, the containers are removed in parallel (a forced removal mostly waits
+  // for the container's end to be recorded); names are printed in the order given.
+  const results = await Promise.all(
+    refs.map(async (ref): Promise<{ removed: boolean; error?: string }> => {
+      const id = ref.replace(/^\/+|\/+$/g, '');
+      if (id === '') return { removed: false, error: 'container name cannot be empty' };
+      try {
+        return { removed: await removeByRef(engine, id, { force: !!o.force, volumes: !!o.volumes }) };
+      } catch (e) {
+        if (!isMydockerError(e)) throw e;
+        return { removed: false, error: e.message };
+      }
+    }),
+  );
   const errors: string[] = [];
-  for (const ref of refs) {
-    const id = ref.replace(/^\/+|\/+$/g, '');
-    if (id === '') {
-      errors.push('container name cannot be empty');
-      continue;
-    }
-    try {
-      if (await removeByRef(engine, id, { force: !!o.force, volumes: !!o.volumes })) process.stdout.write(ref + '\n');
-    } catch (e) {
-      if (!isMydockerError(e)) throw e;
-      errors.push(e.message);
-    }
-  }
+  results.forEach((r, i) => {
+    if (r.removed) process.stdout.write(refs[i] + '\n');
+    if (r.error) errors.push(r.error);
+  });
   for (const line of errors) process.stderr.write(`mydocker: ${line}\n`);
   if (errors.length) process.exitCode = 1;
 }
