@@ -26,6 +26,18 @@ import { UsageError } from '../../common/errors';
 import { capabilityNumber } from './capabilities';
 import { BpfAssembler, BPF_MAXINSNS, Label, NEXT, SOCK_FILTER_SIZE } from './bpf';
 import { SYSCALLS_AARCH64, SYSCALLS_X86, SYSCALLS_X86_64 } from './syscall-tables';
+import {
+  kernelAtLeast,
+  normalizeArch,
+  parseKernelVersion,
+  programKeyFrom,
+  type ProfileKeyParts,
+  type SeccompArch,
+  type SeccompCompileOptions,
+} from './seccomp-key';
+
+export { normalizeArch, parseKernelVersion, programKeyFrom };
+export type { ProfileKeyParts, SeccompArch, SeccompCompileOptions };
 
 // ---------------------------------------------------------------------------------------
 // Profile model (Docker's JSON format)
@@ -140,8 +152,6 @@ const U64_MAX = (1n << 64n) - 1n;
 // ---------------------------------------------------------------------------------------
 // Architectures
 
-/** Architectures the compiler has system call tables for. */
-export type SeccompArch = 'x86_64' | 'aarch64' | 'x86';
 
 interface ArchInfo {
   arch: SeccompArch;
@@ -205,29 +215,6 @@ const SUB_ARCHES: Readonly<Record<SeccompArch, readonly SeccompArch[]>> = {
   aarch64: [],
   x86: [],
 };
-
-/** Accepts the kernel's, Node's, Go's and libseccomp's spellings. */
-export function normalizeArch(a: string): SeccompArch {
-  switch (a.toLowerCase()) {
-    case 'x86_64':
-    case 'amd64':
-    case 'x64':
-    case 'scmp_arch_x86_64':
-      return 'x86_64';
-    case 'aarch64':
-    case 'arm64':
-    case 'scmp_arch_aarch64':
-      return 'aarch64';
-    case 'x86':
-    case 'i386':
-    case 'i686':
-    case 'ia32':
-    case 'scmp_arch_x86':
-      return 'x86';
-    default:
-      throw new UsageError(`seccomp: unsupported architecture ${JSON.stringify(a)}`);
-  }
-}
 
 /** The number of system call `name` on `arch`, or undefined if that architecture lacks it. */
 export function syscallNumber(name: string, arch: string): number | undefined {
@@ -413,27 +400,9 @@ function parseRule(r: unknown, where: string, fail: Fail): SeccompRule {
   return rule;
 }
 
-/** "6.8.0-45-generic" -> [6, 8]; null when it does not start with "<n>.<n>". */
-export function parseKernelVersion(release: string): [number, number] | null {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  if (!m) return null;
-  const k = Number(m[1]);
-  const maj = Number(m[2]);
-  if (k === 0 && maj === 0) return null;
-  return [k, maj];
-}
-
 // ---------------------------------------------------------------------------------------
 // Rule selection (Docker's setupSeccomp) and compilation
 
-export interface SeccompCompileOptions {
-  /** The container's capabilities (Docker checks the bounding set). */
-  caps: bigint;
-  /** The host's architecture ('x86_64', 'aarch64', or Node's 'x64', 'arm64'). */
-  arch: string;
-  /** The host's kernel release (`uname -r`); unknown when absent. */
-  kernelRelease?: string;
-}
 
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_KILL_THREAD = 0x00000000;
@@ -484,11 +453,6 @@ function capsHave(caps: bigint, name: string): boolean {
   return n !== undefined && (caps & (1n << BigInt(n))) !== 0n;
 }
 
-function kernelAtLeast(kernel: [number, number] | null, min: string): boolean | null {
-  const want = parseKernelVersion(min);
-  if (!kernel || !want) return null;
-  return kernel[0] > want[0] || (kernel[0] === want[0] && kernel[1] >= want[1]);
-}
 
 /**
  * Docker's selection of a profile's rules for this container and host, as return values.
@@ -549,11 +513,6 @@ function filterArches(profile: SeccompProfile, native: ArchInfo): ArchInfo[] {
 
 type Leaf = { ret: number } | { rules: { ret: number; conds: readonly Cond[] }[]; fallback: number };
 
-/** What of a profile decides which of its rules apply: the capabilities and kernel versions it mentions. */
-export interface ProfileKeyParts {
-  capsMask: bigint;
-  minKernels: readonly string[];
-}
 
 export function profileKeyParts(profile: SeccompProfile): ProfileKeyParts {
   let capsMask = 0n;
@@ -571,13 +530,6 @@ export function profileKeyParts(profile: SeccompProfile): ProfileKeyParts {
   return { capsMask, minKernels: [...thresholds].sort() };
 }
 
-/** `seccompProgramKey` from precomputed parts. */
-export function programKeyFrom(parts: ProfileKeyParts, opts: SeccompCompileOptions): string {
-  const kernel = opts.kernelRelease ? parseKernelVersion(opts.kernelRelease) : null;
-  let met = '';
-  for (const t of parts.minKernels) if (kernelAtLeast(kernel, t) === true) met += (met ? ',' : '') + t;
-  return `${normalizeArch(opts.arch)}:${(opts.caps & parts.capsMask).toString(16)}:${met}`;
-}
 
 /**
  * The inputs a compiled program really depends on, as a string: the architecture, the
