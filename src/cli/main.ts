@@ -6,17 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { isMydockerError, UsageError } from '../common/errors';
 import { configureLog, isLogLevelValid } from '../common/log';
 import { resolveRoot } from '../state/paths';
-import { registerRun } from './run';
-import { registerContainer } from './container';
-import { registerLifecycle } from './lifecycle';
-import { registerStats } from './stats';
-import { registerVolume } from './volume';
-import { registerPs } from './ps';
-import { registerInspect } from './inspect';
-import { registerRm } from './rm';
-import { registerRename } from './rename';
-import { registerTop } from './top';
-import { registerPrune } from './prune';
 
 export interface GlobalOptions {
   root?: string;
@@ -49,7 +38,60 @@ function flagError(e: CommanderError): string {
   }
 }
 
-export function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/*
+ * Each verb's module is required only when that verb runs (or for help): a command
+ * pays the load cost of its own code, not of the whole CLI.
+ */
+/* eslint-disable @typescript-eslint/no-var-requires */
+const lifecycle: Registrar = (p) => require('./lifecycle').registerLifecycle(p);
+const REGISTRARS: Record<string, Registrar> = {
+  run: (p) => require('./run').registerRun(p),
+  container: (p) => {
+    require('./container').registerContainer(p);
+    const container = p.commands.find((c) => c.name() === 'container') as Command;
+    require('./ps').registerPs(container, { name: 'ls', aliases: ['ps', 'list'] });
+    require('./inspect').registerInspect(container, { type: 'container' });
+    require('./rm').registerRm(container, { aliases: ['remove'] });
+    require('./rename').registerRename(container);
+    require('./top').registerTop(container);
+    require('./prune').registerPrune(container);
+  },
+  stop: lifecycle,
+  kill: lifecycle,
+  start: lifecycle,
+  restart: lifecycle,
+  wait: lifecycle,
+  exec: lifecycle,
+  logs: lifecycle,
+  stats: (p) => require('./stats').registerStats(p),
+  volume: (p) => require('./volume').registerVolume(p),
+  ps: (p) => require('./ps').registerPs(p),
+  inspect: (p) => require('./inspect').registerInspect(p),
+  rm: (p) => require('./rm').registerRm(p),
+  rename: (p) => require('./rename').registerRename(p),
+  top: (p) => require('./top').registerTop(p),
+};
+/* eslint-enable @typescript-eslint/no-var-requires */
+
+function registrarsFor(verb: string | undefined): Registrar[] {
+  const one = verb !== undefined ? REGISTRARS[verb] : undefined;
+  if (one) return [one];
+  return [...new Set(Object.values(REGISTRARS))];
+}
+
+/** The verb of a command line: the first word that is not a global option or its value. */
+export function verbOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--root' || a === '-l' || a === '--log-level') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+export function buildProgram(verb?: string): Command {
   const program = new Command('mydocker');
   program
     .description('A daemonless, Docker-compatible container engine')
@@ -66,30 +108,12 @@ export function buildProgram(): Command {
       if (g.logLevel && !isLogLevelValid(g.logLevel)) throw new UsageError(`Unable to parse logging level: ${g.logLevel}`);
       configureLog(g);
     });
-  registerRun(program);
-  registerContainer(program);
-  registerLifecycle(program);
-  registerStats(program);
-  registerVolume(program);
-  registerPs(program);
-  registerInspect(program);
-  registerRm(program);
-  registerRename(program);
-  registerTop(program);
-  {
-    const container = program.commands.find((c) => c.name() === 'container') as Command;
-    registerPs(container, { name: 'ls', aliases: ['ps', 'list'] });
-    registerInspect(container, { type: 'container' });
-    registerRm(container, { aliases: ['remove'] });
-    registerRename(container);
-    registerTop(container);
-    registerPrune(container);
-  }
+  for (const register of registrarsFor(verb)) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(verbOf(argv));
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
   try {
     await program.parseAsync(argv);
