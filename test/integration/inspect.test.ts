@@ -32,7 +32,7 @@ describe('inspect', { skip }, () => {
     fs.mkdirSync(bindDir);
     assert.equal(sb.run(['run', '--name', 'ex3', '-e', 'FOO=bar', '-v', `${bindDir}:/b:ro`, 'busybox', 'sh', '-c', 'exit 3']).status, 3);
     exId = ok(sb.run(['ps', '-aq', '--no-trunc', '--filter', 'name=ex3'])).trim();
-    upId = ok(sb.run(['run', '-d', '--name', 'up', 'busybox', 'sleep', '30'])).trim();
+    upId = ok(sb.run(['run', '-d', '--name', 'up', 'busybox', 'sleep', '300'])).trim();
   });
   after(async () => {
     sb.run(['rm', '-f', 'up']);

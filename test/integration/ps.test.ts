@@ -65,7 +65,7 @@ describe('ps: columns, states, flags', { skip }, () => {
     sb = sandbox();
     assert.equal(sb.run(['run', '--name', 'ex3', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
     ok(sb.run(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo hello > /file']));
-    upId = ok(sb.run(['run', '-d', '--name', 'up', 'busybox', 'sleep', '30'])).trim();
+    upId = ok(sb.run(['run', '-d', '--name', 'up', 'busybox', 'sleep', '300'])).trim();
   });
   after(async () => {
     sb.run(['rm', '-f', 'up']);
@@ -79,7 +79,7 @@ describe('ps: columns, states, flags', { skip }, () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]['CONTAINER ID'], upId.slice(0, 12));
     assert.equal(rows[0].IMAGE, 'busybox');
-    assert.equal(rows[0].COMMAND, '"sleep 30"');
+    assert.equal(rows[0].COMMAND, '"sleep 300"');
     assert.match(rows[0].CREATED, /^(Less than a second|\d+ seconds?) ago$/);
     assert.match(rows[0].STATUS, /^Up (Less than a second|\d+ seconds?)$/);
     assert.equal(rows[0].PORTS, '');
@@ -147,7 +147,7 @@ describe('ps: columns, states, flags', { skip }, () => {
     const j = JSON.parse(ok(sb.run(['ps', '--format', '{{json .}}'])));
     assert.equal(j.ID, upId.slice(0, 12));
     assert.equal(j.Names, 'up');
-    assert.equal(j.Command, '"sleep 30"');
+    assert.equal(j.Command, '"sleep 300"');
     assert.match(j.CreatedAt, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} /);
     const again = JSON.parse(ok(sb.run(['ps', '--format', 'json'])));
     assert.deepEqual(Object.keys(again), Object.keys(j));
@@ -193,7 +193,7 @@ describe('ps: the state shown is the truth', { skip }, () => {
   });
 
   test('a container whose monitor and process were killed is shown exited, never running', async () => {
-    const id = ok(sb.run(['run', '-d', '--name', 'crashed', 'busybox', 'sleep', '30'])).trim();
+    const id = ok(sb.run(['run', '-d', '--name', 'crashed', 'busybox', 'sleep', '300'])).trim();
     const info = JSON.parse(fs.readFileSync(path.join(sb.root, 'running', id), 'utf8'));
     process.kill(info.monitor, 'SIGKILL');
     process.kill(info.pid, 'SIGKILL');
@@ -215,7 +215,7 @@ describe('ps: the state shown is the truth', { skip }, () => {
   });
 
   test('a container killed under a live monitor is not listed as running', async () => {
-    const id = ok(sb.run(['run', '-d', '--name', 'killed', 'busybox', 'sleep', '30'])).trim();
+    const id = ok(sb.run(['run', '-d', '--name', 'killed', 'busybox', 'sleep', '300'])).trim();
     process.kill(record(sb, id).State.Pid, 'SIGKILL');
     assert.equal(ok(sb.run(['ps', '-q'])), '');
     assert.match(table(ok(sb.run(['ps', '-a'])))[0].STATUS, /^Exited \(137\) /);
