@@ -34,7 +34,7 @@ const ETC_FILES = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
 
 function statOrNull(p: string): fs.Stats | null {
   try {
-    return fs.statSync(p);
+    return fs.statSync(p, { throwIfNoEntry: false }) ?? null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;

@@ -39,7 +39,8 @@ export type LayerEntry =
 
 function lstatOrNull(p: string): fs.Stats | null {
   try {
-    return fs.lstatSync(p);
+    // throwIfNoEntry: a miss is the common case here, and a thrown error costs far more than the call
+    return fs.lstatSync(p, { throwIfNoEntry: false }) ?? null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
