@@ -1015,7 +1015,12 @@ int main(int argc, char **argv) {
   char line[256];
   snprintf(line, sizeof(line), "%d\n", pid);
   if (pf) write_file(pf->f[1], line);
-  snprintf(line, sizeof(line), "{\"pid\":%d}\n", pid);
+  /* The start time is taken here, not by the CLI: a short command may be over before
+   * the CLI reads this line. */
+  struct timespec started;
+  clock_gettime(CLOCK_REALTIME, &started);
+  snprintf(line, sizeof(line), "{\"pid\":%d,\"startedAt\":\"%lld%09ld\"}\n", pid, (long long)started.tv_sec,
+           started.tv_nsec);
   send_line(line, strlen(line));
 
   if (detach) {

@@ -15,6 +15,7 @@ import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { cgroupLimitsOf } from './resources';
 import { plannedMounts } from './volumes';
+import { nsToIso } from './teardown';
 import { securityOf, setupDeviceCgroup, removeDeviceCgroup } from './security';
 
 function strerror(errno: number): string {
@@ -116,7 +117,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     }
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);
-    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt };
+    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: nsToIso(started.startedAt), FinishedAt: rec.State.FinishedAt };
     engine.containers.save(rec);
     return { pid, monitor: rc };
   } catch (e) {

@@ -17,7 +17,8 @@ import type { ExitStatus } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 
-function nsToIso(ns: string): string {
+/** Unix nanoseconds (a decimal string, as the helper reports) -> RFC 3339 with nanoseconds. */
+export function nsToIso(ns: string): string {
   const n = BigInt(ns);
   const ms = Number(n / 1000000n);
   const frac = (n % 1000000000n).toString().padStart(9, '0');

@@ -59,6 +59,6 @@ export interface ShimError {
   args: string[];
 }
 export type ShimMessage =
-  | { pid: number }
+  | { pid: number; startedAt: string }
   | { error: ShimError }
   | { exit: number; signal: number; finishedAt: string };

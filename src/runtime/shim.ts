@@ -109,7 +109,7 @@ export class ShimStartError extends Error {
  * Starts the helper, sends the plan and waits until the container's process has
  * exec'd (returns its pid) or failed (throws ShimStartError).
  */
-export async function start(ops: readonly Op[], opts: { detach?: boolean } = {}): Promise<{ pid: number; rc: RunningContainer }> {
+export async function start(ops: readonly Op[], opts: { detach?: boolean } = {}): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
   // A detached monitor must hold none of the caller's descriptors: whoever reads our
   // output would otherwise wait for the container's end.
   const stdio = opts.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
@@ -119,7 +119,7 @@ export async function start(ops: readonly Op[], opts: { detach?: boolean } = {})
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   ctl.write(encodePlan(ops));
   const msg = await Promise.race([rc.message(), spawnError]);
-  if (msg && 'pid' in msg) return { pid: msg.pid, rc };
+  if (msg && 'pid' in msg) return { pid: msg.pid, startedAt: msg.startedAt, rc };
   await rc.exited();
   if (msg && 'error' in msg) throw new ShimStartError(msg.error);
   throw new Error(`the runtime helper exited without reporting (exit ${child.exitCode}, signal ${child.signalCode})`);

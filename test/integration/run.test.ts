@@ -209,7 +209,7 @@ describe('run: state and cleanup', { skip }, () => {
     const id = containers(sb).find((c) => c.Name === '/orphan').Id;
     child.kill('SIGKILL');
     assert.ok(await waitFor(() => !fs.existsSync(path.join(sb.root, 'containers', id)), 10000), 'removed by the monitor');
-    assert.ok(!fs.existsSync(path.join(sb.root, 'names', 'orphan')), 'name released');
+    assert.ok(await waitFor(() => !fs.existsSync(path.join(sb.root, 'names', 'orphan')), 2000), 'name released');
   });
 
   test('SIGKILL of the CLI and the monitor: the next command repairs the state', async () => {
