@@ -373,7 +373,7 @@ export async function listContainers(engine: Engine, opts: ListOptions = {}): Pr
     if (!filters.match('id', rec.Id)) continue;
     if (isTask.length && isTask.every((v) => ['true', '1'].includes(v.toLowerCase()))) continue; // no swarm tasks here
     if (!filters.matchKVList('label', rec.Config.Labels)) continue;
-    if (filters.contains('isolation') && !filters.exactMatch('isolation', 'default') && !filters.exactMatch('isolation', '')) continue;
+    // isolation= is accepted and, on Linux, matches every container (as docker's).
     if (limit > 0 && out.length === limit) break;
     if (exitAllowed.length > 0) {
       const ok = !s.Running && s.StartedAt !== ZERO_TIME && exitAllowed.includes(s.ExitCode);
