@@ -310,7 +310,7 @@ static void do_mount(rec_t *r, int in_root) {
       /* Re-open the target: the fd above points at the covered directory, not the new mount. */
       if (in_root) {
         close(tfd);
-        tfd = open_in_root(dst, O_PATH, 1);
+        tfd = open_in_root(dst, O_PATH, r->f[7][0] == '1');
         if (tfd < 0) die_rec(r, errno);
         snprintf(target, sizeof(target), "/proc/self/fd/%d", tfd);
       }
@@ -325,7 +325,8 @@ static void do_mount(rec_t *r, int in_root) {
     if (prop) {
       if (in_root) {
         close(tfd);
-        tfd = open_in_root(dst, O_PATH, 1);
+        tfd = open_in_root(dst, O_PATH, r->f[7][0] == '1');
+        if (tfd < 0) die_rec(r, errno);
         snprintf(target, sizeof(target), "/proc/self/fd/%d", tfd);
       }
       if (mount(NULL, tpath, NULL, prop, NULL) < 0) die_rec(r, errno);

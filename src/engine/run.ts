@@ -66,9 +66,14 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
     for (const [sig, h] of handlers) process.off(sig, h);
     process.off('SIGWINCH', noop);
   }
-  finalizeContainer(engine, rec.Id, status);
-  monitor.ack();
-  await monitor.exited();
+  try {
+    finalizeContainer(engine, rec.Id, status);
+  } finally {
+    // Even when the cleanup failed (and says so), the monitor must be let go: it would
+    // otherwise wait for us forever.
+    monitor.ack();
+    await monitor.exited();
+  }
   return exitCodeOf(status);
 }
 

@@ -72,11 +72,10 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
     FinishedAt: st ? nsToIso(st.finishedAt) : new Date().toISOString(),
   };
   fs.rmSync(engine.containers.file(id, 'pid'), { force: true });
-  if (rec.HostConfig.AutoRemove) {
-    removeContainer(engine, rec, { removeAnonymousVolumes: true });
-    return;
-  }
+  // The end is recorded before anything is deleted: if the removal is refused (something
+  // is mounted under the container), the record is true and a later rm can finish it.
   engine.containers.save(rec);
+  if (rec.HostConfig.AutoRemove) removeContainer(engine, rec, { removeAnonymousVolumes: true });
 }
 
 /**
