@@ -15,7 +15,7 @@
  * `remove <name>: volume is in use - [<id>, ...]`, `create <name>: "<name>" includes
  * invalid characters ...`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sys/random';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors';
@@ -87,7 +87,7 @@ export interface PruneResult {
 
 /** A random 64-hex volume name, as Docker generates for anonymous volumes. */
 export function randomVolumeName(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 export function rfc3339(d: Date): string {
@@ -112,7 +112,7 @@ function isErrno(e: unknown, ...codes: string[]): boolean {
 
 /** Writes a file by temp + fsync + rename in the same directory. */
 export function writeFileAtomic(file: string, data: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomHex(6)}`);
   const fd = fs.openSync(tmp, 'wx', 0o644);
   try {
     fs.writeFileSync(fd, data);
@@ -205,7 +205,7 @@ export class VolumeStore {
         Anonymous: opts.anonymous === true,
       };
 
-      const staging = path.join(this.volumesDir, `.staging-${randomBytes(8).toString('hex')}`);
+      const staging = path.join(this.volumesDir, `.staging-${randomHex(8)}`);
       fs.mkdirSync(staging, { mode: 0o755 });
       try {
         fs.mkdirSync(path.join(staging, '_data'), { mode: 0o755 });
@@ -307,7 +307,7 @@ export class VolumeStore {
     const mounted = mountsUnder(dir, mountinfo);
     if (mounted.length > 0) throw new MountedUnderError(dir, mounted, `${mounted[0]} is mounted under it`);
 
-    const trash = path.join(this.volumesDir, `.trash-${randomBytes(8).toString('hex')}`);
+    const trash = path.join(this.volumesDir, `.trash-${randomHex(8)}`);
     try {
       fs.renameSync(dir, trash);
     } catch (e) {
