@@ -217,6 +217,10 @@ export class ContainerStore {
 
   /** Find by full id, name, or unique id prefix (Docker's order). */
   resolve(ref: string): ContainerRecord {
+    // Only an id or a valid name is ever turned into a path under names/.
+    if (!/^[0-9a-f]{1,64}$/.test(ref) && !VALID_NAME.test(ref)) {
+      throw new NotFoundError(`Error response from daemon: No such container: ${ref}`, { exitCode: 1 });
+    }
     const byId = /^[0-9a-f]{64}$/.test(ref) ? this.get(ref) : undefined;
     if (byId) return byId;
     const owner = this.nameOwner(ref.replace(/^\//, ''));
