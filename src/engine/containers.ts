@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { randomHex } from '../sys/random';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors';
 import { Paths } from '../state/paths';
-import { readJson, writeJsonAtomic } from '../state/store';
+import { readJson, writeJsonAtomic, unlinkIfExists } from '../state/store';
 import { VALID_NAME, generateName } from './names';
 import { withLock } from '../state/lock';
 
@@ -163,7 +163,7 @@ export class ContainerStore {
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
     } finally {
-      fs.rmSync(tmp, { force: true });
+      unlinkIfExists(tmp);
     }
     // Stale reservation? Only if its container directory is gone (creators make their
     // directory before reserving a name). Taking one over is serialized by a lock, so
@@ -187,7 +187,7 @@ export class ContainerStore {
   }
 
   releaseName(name: string, id: string): void {
-    if (this.nameOwner(name) === id) fs.rmSync(path.join(this.p.namesDir, name), { force: true });
+    if (this.nameOwner(name) === id) unlinkIfExists(path.join(this.p.namesDir, name));
   }
 
   save(rec: ContainerRecord): void {

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { unlinkIfExists } from '../state/store';
 import { getSystemErrorMap } from 'node:util';
 import { MydockerError, StartError } from '../common/errors';
 import { buildPlan } from '../spec/plan';
@@ -76,7 +77,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   const dir = engine.containers.dir(id);
   const cwd = rec.Config.WorkingDir || '/';
   // What a previous run of this container left is not this run's.
-  for (const f of ['exit.json', 'pid']) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of ['exit.json', 'pid']) unlinkIfExists(path.join(dir, f));
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
   // Limits this host cannot apply were dropped; say so, as Docker does.
   for (const w of cg.warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);

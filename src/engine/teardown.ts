@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { removeTreeNoCross } from '../volume/saferm';
-import { readJson } from '../state/store';
+import { readJson, unlinkIfExists } from '../state/store';
 import { releaseMounts } from './volumes';
 import { removeDeviceCgroup } from './security';
 import type { ExitStatus } from '../runtime/shim';
@@ -41,7 +41,7 @@ export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { re
   removeTreeNoCross(dir);
   releaseMounts(engine, rec, { removeAnonymous: opts.removeAnonymousVolumes });
   engine.containers.releaseName(rec.Name.replace(/^\//, ''), rec.Id);
-  fs.rmSync(path.join(engine.paths.root, 'running', rec.Id), { force: true });
+  unlinkIfExists(path.join(engine.paths.root, 'running', rec.Id));
 }
 
 /**
@@ -60,7 +60,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
   }
   engine.cgroups().remove(id);
   removeDeviceCgroup(engine, id);
-  fs.rmSync(path.join(engine.paths.root, 'running', id), { force: true });
+  unlinkIfExists(path.join(engine.paths.root, 'running', id));
   const code = st ? (st.signal ? 128 + st.signal : st.exit) : 255;
   rec.State = {
     ...rec.State,
@@ -71,7 +71,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
     OOMKilled: oom,
     FinishedAt: st ? nsToIso(st.finishedAt) : new Date().toISOString(),
   };
-  fs.rmSync(engine.containers.file(id, 'pid'), { force: true });
+  unlinkIfExists(engine.containers.file(id, 'pid'));
   // The end is recorded before anything is deleted: if the removal is refused (something
   // is mounted under the container), the record is true and a later rm can finish it.
   engine.containers.save(rec);
@@ -94,6 +94,6 @@ export function collectGarbage(engine: Engine): void {
     const info = readJson<{ pid: number; monitor: number }>(path.join(runDir, id));
     if (info && (processAlive(info.pid) || processAlive(info.monitor))) continue;
     finalizeContainer(engine, id);
-    fs.rmSync(path.join(runDir, id), { force: true });
+    unlinkIfExists(path.join(runDir, id));
   }
 }

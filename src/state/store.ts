@@ -4,13 +4,25 @@ import * as path from 'node:path';
 
 let counter = 0;
 
+/**
+ * Removes a file if it is there. (fs.rmSync would do, but its first call loads Node's
+ * recursive-removal code: milliseconds on every container start.)
+ */
+export function unlinkIfExists(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (e: any) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+}
+
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
   fs.writeFileSync(tmp, data, { mode });
   try {
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    unlinkIfExists(tmp);
     throw e;
   }
 }
