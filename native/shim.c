@@ -477,10 +477,14 @@ static void do_user(rec_t *r) {
   free(groups);
 }
 
-/* caps BOUNDING EFFECTIVE PERMITTED INHERITABLE AMBIENT (64-bit masks) */
-static void do_caps(rec_t *r) {
-  unsigned long long bnd = num(r->f[1]), eff = num(r->f[2]), prm = num(r->f[3]), inh = num(r->f[4]),
-                     amb = num(r->f[5]);
+/*
+ * caps BOUNDING EFFECTIVE PERMITTED INHERITABLE AMBIENT (64-bit masks), in two steps:
+ * the bounding set is dropped while we are still root (PR_CAPBSET_DROP needs
+ * CAP_SETPCAP in the effective set, which a switch to another uid clears), the other
+ * sets are set after the switch (PR_SET_KEEPCAPS kept the permitted ones across it).
+ */
+static void do_bounding(rec_t *r) {
+  unsigned long long bnd = num(r->f[1]);
   for (int c = 0; c < 64; c++) {
     if (bnd & (1ULL << c)) continue;
     if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
@@ -488,6 +492,10 @@ static void do_caps(rec_t *r) {
       die_rec(r, errno);
     }
   }
+}
+
+static void do_caps(rec_t *r) {
+  unsigned long long eff = num(r->f[2]), prm = num(r->f[3]), inh = num(r->f[4]), amb = num(r->f[5]);
   struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct d[2];
   d[0].effective = (uint32_t)eff; d[1].effective = (uint32_t)(eff >> 32);
@@ -749,6 +757,7 @@ static int child_main(void *arg) {
   /* Without no_new_privs the kernel only accepts a filter from a CAP_SYS_ADMIN holder,
    * so it goes in before the capabilities are dropped; with it, as late as possible. */
   if (seccomp_rec && !nnp) do_seccomp(seccomp_rec);
+  if (caps_rec) do_bounding(caps_rec);
   if (user_rec) do_user(user_rec);
   if (caps_rec) do_caps(caps_rec);
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die1("nnp", errno, NULL);
@@ -917,6 +926,10 @@ int main(int argc, char **argv) {
     log_fd = open(t->f[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (log_fd < 0) die_rec(t, errno);
   }
+  /* Not dumpable: no process of the container can open our /proc/N/exe (the host's
+   * helper binary, CVE-2019-5736) in the moment before the user's execve, which makes
+   * the new program dumpable again. The child inherits this. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die1("dumpable", errno, NULL);
   rec_t *join = find("join");
   if (join) {
     join_namespaces(join);

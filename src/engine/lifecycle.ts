@@ -15,7 +15,7 @@ import { finalizeContainer, collectGarbage } from './teardown';
 import { startContainer, logFileOf, startErrorOf } from './start';
 import { callerWinsize, checkTtyInput, exitCodeOf, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
-import { securityOf } from './security';
+import { deviceCgroupProcs, securityOf } from './security';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,9 +162,10 @@ export async function execInContainer(engine: Engine, ref: string, o: ExecOption
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) {
     throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
-  const env = mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, o.tty), expandEnvFlags(o.env, process.env));
   const cwd = o.workdir ?? (rec.Config.WorkingDir || '/');
   const user = o.user !== undefined ? { ...rec, Config: { ...rec.Config, User: o.user } } : rec;
+  const security = securityOf(engine, user);
+  const env = mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, o.tty, security.home), expandEnvFlags(o.env, process.env));
   const { buildExecPlan } = await import('../spec/plan');
   const plan = buildExecPlan({
     pid: rec.State.Pid,
@@ -174,8 +175,8 @@ export async function execInContainer(engine: Engine, ref: string, o: ExecOption
     tty: o.tty,
     stdin: o.interactive,
     winsize: callerWinsize(o.tty),
-    security: securityOf(engine, user),
-    cgroupProcs: engine.cgroups().create(rec.Id, {}).procsFiles,
+    security,
+    cgroupProcs: [...engine.cgroups().create(rec.Id, {}).procsFiles, ...deviceCgroupProcs(engine, rec.Id)],
     attach: !o.detach,
     detach: o.detach,
   });

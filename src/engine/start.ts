@@ -83,6 +83,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   for (const w of cg.warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
   try {
     const procs = [...cg.procsFiles, ...setupDeviceCgroup(engine, rec)];
+    const security = securityOf(engine, rec);
     const plan = buildPlan({
       rootfs: path.join(dir, 'merged'),
       lowerDirs: rec.LayerDirs,
@@ -90,7 +91,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       workDir: path.join(dir, 'work'),
       readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
       hostname: rec.Config.Hostname,
-      env: processEnv(rec.Config.Env, rec.Config.Hostname, rec.Config.Tty),
+      env: processEnv(rec.Config.Env, rec.Config.Hostname, rec.Config.Tty, security.home),
       argv: [rec.Path, ...rec.Args],
       cwd,
       tty: rec.Config.Tty,
@@ -98,7 +99,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       winsize: io.winsize,
       etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
       mounts: plannedMounts(engine, rec),
-      security: securityOf(engine, rec),
+      security,
       cgroupProcs: procs,
       pidFile: path.join(dir, 'pid'),
       exitFile: path.join(dir, 'exit.json'),

@@ -174,7 +174,6 @@ export function buildPlan(p: PlanInput): Op[] {
   ops.push(['hostname', p.hostname]);
   ops.push(['ifup', 'lo']);
   for (const r of sec.rlimits ?? []) ops.push(['rlimit', String(r.resource), String(r.soft), String(r.hard)]);
-  for (const e of p.env) ops.push(['env', e]);
   processOps(ops, p, sec);
   if (p.logFile) ops.push(['log', p.logFile]);
   ops.push(['pidfile', p.pidFile]);

@@ -114,9 +114,9 @@ export function resolveProcess(image: ContainerConfig, f: ProcessFlags, id: stri
 }
 
 /** The env a container's process gets: Docker adds PATH (if missing), HOSTNAME, TERM (with -t), HOME. */
-export function processEnv(configEnv: string[], hostname: string, tty: boolean): string[] {
+export function processEnv(configEnv: string[], hostname: string, tty: boolean, home = '/root'): string[] {
   const base = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`];
   if (tty) base.push('TERM=xterm');
   const env = mergeEnv(base, configEnv);
-  return env.some((e) => keyOf(e) === 'HOME') ? env : [...env, 'HOME=/root'];
+  return env.some((e) => keyOf(e) === 'HOME') ? env : [...env, `HOME=${home}`];
 }

@@ -18,25 +18,6 @@ const skip = !isRoot ? 'needs root' : false;
 /** Docker's 14 default capabilities as /proc/<pid>/status prints them. */
 const DEFAULT_CAPS = '00000000a80425fb';
 
-/**
- * `-u` with a user other than root needs the helper to drop the bounding set while still
- * root (PR_CAPBSET_DROP needs CAP_SETPCAP in the effective set, which setresuid clears),
- * then set the other sets after the uid change, as runc does. Until it does, these tests
- * run and report as TODO.
- */
-const NEEDS_HELPER_USER_ORDER = 'the helper drops the bounding set after setresuid (EPERM for a non-root user)';
-/** HOME from the image's passwd needs start and exec to pass `securityOf(...).home` to processEnv. */
-const NEEDS_HOME_PLUMBING = 'HOME from the resolved user is not passed into the process environment yet';
-/**
- * CVE-2019-5736: the helper's exec child is a host binary inside the container's PID
- * namespace until its execve; once its capabilities are dropped a container process may
- * open its /proc/<pid>/exe. The child must make itself non-dumpable (PR_SET_DUMPABLE 0)
- * before it joins the container; execve of the user's binary makes it dumpable again.
- */
-const NEEDS_HELPER_NONDUMPABLE = 'the helper\'s exec child is dumpable until execve (PR_SET_DUMPABLE 0 missing)';
-/** exec must also join the device cgroup (deviceCgroupProcs). */
-const NEEDS_EXEC_DEVICE_CGROUP = 'exec does not join the container\'s device cgroup yet';
-
 function heldCaps(): bigint {
   return BigInt('0x' + /^CapPrm:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
 }
@@ -223,7 +204,7 @@ describe('what a default container may not do (Docker defaults)', { skip }, () =
     assert.equal(p.stdout, 'opened\n', p.stderr);
   });
 
-  test('exec joins the device cgroup too', { todo: NEEDS_EXEC_DEVICE_CGROUP }, () => {
+  test('exec joins the device cgroup too', () => {
     const r = sb.run(['run', '-d', '--name', 'devbox', 'busybox', 'sleep', '60']);
     assert.equal(r.status, 0, r.stderr);
     try {
@@ -314,7 +295,7 @@ describe('-u/--user from the image\'s /etc/passwd and /etc/group', { skip }, () 
     assert.match(sh(sb, 'echo $HOME'), /^\/root$/m);
   });
 
-  test('-u 1000, -u 1000:1000, -u nobody, -u nobody:nogroup: id as Docker shows it; no capability left', { todo: NEEDS_HELPER_USER_ORDER }, () => {
+  test('-u 1000, -u 1000:1000, -u nobody, -u nobody:nogroup: id as Docker shows it; no capability left', () => {
     const cases: Array<[string, string]> = [
       ['1000', 'uid=1000 gid=0(root) groups=0(root)'],
       ['1000:1000', 'uid=1000 gid=1000 groups=1000'],
@@ -333,19 +314,19 @@ describe('-u/--user from the image\'s /etc/passwd and /etc/group', { skip }, () 
     }
   });
 
-  test('--group-add adds supplementary groups', { todo: NEEDS_HELPER_USER_ORDER }, () => {
+  test('--group-add adds supplementary groups', () => {
     const r = sb.run(['run', '--rm', '-u', 'nobody', '--group-add', 'audio', '--group-add', '4000', 'busybox', 'id']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'uid=65534(nobody) gid=65534(nogroup) groups=29(audio),4000,65534(nogroup)\n');
   });
 
-  test('HOME is the user\'s home from the image\'s passwd', { todo: NEEDS_HOME_PLUMBING }, () => {
+  test('HOME is the user\'s home from the image\'s passwd', () => {
     assert.equal(sh(sb, 'echo $HOME', ['-u', 'nobody']), '/home\n');
     assert.equal(sh(sb, 'echo $HOME', ['-u', '1000']), '/\n');
     assert.equal(sh(sb, 'echo $HOME', ['-u', 'nobody', '-e', 'HOME=/mine']), '/mine\n');
   });
 
-  test('exec -u: the same resolution', { todo: NEEDS_HELPER_USER_ORDER }, () => {
+  test('exec -u: the same resolution', () => {
     const r = sb.run(['run', '-d', '--name', 'ubox', 'busybox', 'sleep', '60']);
     assert.equal(r.status, 0, r.stderr);
     try {
@@ -400,7 +381,7 @@ describe('the runtime\'s own exposure (runc CVEs)', { skip }, () => {
     assert.equal(containers(sb).length, 0);
   });
 
-  test('CVE-2019-5736: while execs start, every readable /proc/*/exe in the container is a container binary', { todo: NEEDS_HELPER_NONDUMPABLE }, async () => {
+  test('CVE-2019-5736: while execs start, every readable /proc/*/exe in the container is a container binary', async () => {
     const r = sb.run(['run', '-d', '--name', 'watch', 'busybox', 'sh', '-c',
       'while [ ! -e /tmp/stop ]; do ls -l /proc/[0-9]*/exe 2>/dev/null | grep " -> " | grep -v " -> /bin/"; done > /tmp/seen; touch /tmp/done; sleep 60']);
     assert.equal(r.status, 0, r.stderr);
