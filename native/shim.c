@@ -210,6 +210,20 @@ static int open_parent(const char *path, char *base, size_t basesz, int nofollow
   return open_in_root(tmp, O_PATH | O_DIRECTORY, nofollow);
 }
 
+/* The parent of a path inside the root, as a directory fd usable with *at() calls
+ * (an O_PATH fd cannot create entries), and the base name. */
+static int open_parent_dir(const char *path, char *base, size_t basesz, int nofollow) {
+  int pfd = open_parent(path, base, basesz, nofollow);
+  if (pfd < 0) return -1;
+  char fdpath[64];
+  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = errno;
+  close(pfd);
+  errno = e;
+  return dfd;
+}
+
 static int mkdir_p_in_root(const char *path, mode_t mode, int nofollow) {
   int fd = open_in_root(path, O_PATH | O_DIRECTORY, nofollow);
   if (fd >= 0) return fd;
@@ -247,13 +261,7 @@ static int mkfile_in_root(const char *path, int nofollow) {
   int pfd = mkdir_p_in_root(parent[0] ? parent : ".", 0755, nofollow);
   if (pfd < 0) return -1;
   close(pfd);
-  pfd = open_parent(path, base, sizeof(base), nofollow);
-  if (pfd < 0) return -1;
-  /* O_PATH parent fds cannot be used for openat(O_CREAT); reopen it as a directory. */
-  char fdpath[64];
-  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
-  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(path, base, sizeof(base), nofollow);
   if (dfd < 0) return -1;
   int f = openat(dfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (f < 0 && errno != EEXIST) { close(dfd); return -1; }
@@ -340,12 +348,7 @@ static void do_mount(rec_t *r, int in_root) {
 static void do_mknod(rec_t *r) {
   if (r->n < 8) die_rec(r, EINVAL);
   char base[NAME_MAX + 1];
-  int pfd = open_parent(r->f[1], base, sizeof(base), 1);
-  if (pfd < 0) die_rec(r, errno);
-  char fdpath[64];
-  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
-  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(r->f[1], base, sizeof(base), 1);
   if (dfd < 0) die_rec(r, errno);
   mode_t type = r->f[2][0] == 'b' ? S_IFBLK : S_IFCHR;
   mode_t mode = (mode_t)num(r->f[5]);
@@ -362,12 +365,7 @@ static void do_mknod(rec_t *r) {
 static void do_symlink(rec_t *r) {
   if (r->n < 3) die_rec(r, EINVAL);
   char base[NAME_MAX + 1];
-  int pfd = open_parent(r->f[2], base, sizeof(base), 1);
-  if (pfd < 0) die_rec(r, errno);
-  char fdpath[64];
-  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
-  int dfd = open(fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(r->f[2], base, sizeof(base), 1);
   if (dfd < 0) die_rec(r, errno);
   if (symlinkat(r->f[1], dfd, base) < 0 && errno != EEXIST) die_rec(r, errno);
   close(dfd);

@@ -5,6 +5,7 @@
 import { MS } from '../runtime/protocol';
 import type { MountSpec, Propagation } from './parse';
 import type { MountRequest } from './hostconfig';
+import type { MountPoint } from '../engine/containers';
 
 /** mount(2) flags a tmpfs option may set (true) or clear (false). */
 const TMPFS_FLAG_BITS: ReadonlyMap<string, [number, boolean]> = new Map([
@@ -73,17 +74,7 @@ export function propagationFlag(p: Propagation | string | undefined): number | u
 }
 
 /** One entry of Docker's inspect `Mounts`, keys in Docker's order. */
-export interface InspectMount {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-  [key: string]: unknown;
-}
+export type InspectMount = MountPoint;
 
 /**
  * What inspect shows for a mount, as Docker's daemon records it: a bind shows its mode as

@@ -120,3 +120,21 @@ export function sandbox(): Sandbox {
     },
   };
 }
+
+/** The one line a refused command printed on stderr (asserts there is exactly one). */
+export function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
+  return lines[0];
+}
+
+/** stdout of a command that must have succeeded. */
+export function ok(r: { status: number | null; stdout: string; stderr: string }): string {
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** A container's record as the engine wrote it. */
+export function record(sb: Sandbox, id: string): any {
+  return JSON.parse(fs.readFileSync(path.join(sb.root, 'containers', id, 'config.json'), 'utf8'));
+}

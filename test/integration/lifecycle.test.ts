@@ -6,13 +6,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor, shimProcesses } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, record } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
-
-function record(sb: Sandbox, id: string): any {
-  return JSON.parse(fs.readFileSync(path.join(sb.root, 'containers', id, 'config.json'), 'utf8'));
-}
 
 function runD(sb: Sandbox, args: string[]): string {
   const r = sb.run(['run', '-d', ...args]);

@@ -4,20 +4,9 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, Sandbox, isRoot, waitFor } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, oneLine, ok } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
-
-function ok(r: { status: number | null; stdout: string; stderr: string }): string {
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
-}
 
 describe('top', { skip }, () => {
   let sb: Sandbox;

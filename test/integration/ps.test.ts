@@ -6,22 +6,11 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, oneLine, ok, record } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
 
 const HEADER = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-
-function ok(r: { status: number | null; stdout: string; stderr: string }): string {
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
-}
 
 /** A table cut at its header's column starts: one object per row, keyed by column name. */
 function table(out: string): Array<Record<string, string>> {
@@ -42,10 +31,6 @@ function table(out: string): Array<Record<string, string>> {
     });
     return row;
   });
-}
-
-function record(sb: Sandbox, id: string): any {
-  return JSON.parse(fs.readFileSync(path.join(sb.root, 'containers', id, 'config.json'), 'utf8'));
 }
 
 /** What a refused command must leave unchanged: the records and the names. */

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { BIN, REPO, SHIM, type Sandbox, isRoot, sandbox, waitFor } from '../helpers/harness';
+import { BIN, REPO, SHIM, type Sandbox, isRoot, sandbox, waitFor, record } from '../helpers/harness';
 
 const MiB = 1024 * 1024;
 const built = fs.existsSync(SHIM) && fs.existsSync(path.join(REPO, 'dist', 'mydocker.js')) && fs.existsSync(BIN);
@@ -114,10 +114,6 @@ const BUSY_UNTIL_TERM = 'trap "exit 0" TERM; while :; do :; done';
 
 const ALLOC_64M = 'set -o pipefail; head -c 64m /dev/zero | tail | wc -c';
 const SHM_64M = 'dd if=/dev/zero of=/dev/shm/x bs=1M count=64';
-
-function record(sb: Sandbox, id: string): any {
-  return JSON.parse(fs.readFileSync(path.join(sb.root, 'containers', id, 'config.json'), 'utf8'));
-}
 
 test('every flag lands in the kernel\'s files, the record keeps Docker\'s fields, and PID 1 joins every hierarchy', { skip }, async () => {
   const sb = sandbox();

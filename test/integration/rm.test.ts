@@ -7,20 +7,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor, shimProcesses } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, oneLine, ok } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
-
-function ok(r: { status: number | null; stdout: string; stderr: string }): string {
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
-}
 
 function ids(sb: Sandbox): string[] {
   const d = path.join(sb.root, 'containers');

@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor, BIN } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, BIN, oneLine } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
 
@@ -19,12 +19,6 @@ function containers(sb: Sandbox): any[] {
     .readdirSync(dir)
     .filter((d) => /^[0-9a-f]{64}$/.test(d) && fs.existsSync(path.join(dir, d, 'config.json')))
     .map((d) => JSON.parse(fs.readFileSync(path.join(dir, d, 'config.json'), 'utf8')));
-}
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
 }
 
 describe('run: process, argv, exit codes', { skip }, () => {

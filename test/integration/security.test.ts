@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, oneLine } from '../helpers/harness';
 import { ImageStore } from '../../src/image/store';
 import { encodeTar } from '../../src/image/tar';
 import { paths } from '../../src/state/paths';
@@ -30,12 +30,6 @@ function capsOf(status: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of status.matchAll(/^(Cap\w+|Seccomp|NoNewPrivs):\s*(\S+)$/gm)) out[m[1]] = m[2];
   return out;
-}
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
 }
 
 function containers(sb: Sandbox): string[] {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { sandbox, Sandbox, isRoot } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, oneLine } from '../helpers/harness';
 import { Engine } from '../../src/engine/engine';
 import { removeContainer } from '../../src/engine/teardown';
 import { MountedUnderError } from '../../src/volume/saferm';
@@ -18,12 +18,6 @@ import { encodeTar, TarEntryInput } from '../../src/image/tar';
 import { chainIds } from '../../src/image/store';
 
 const skip = !isRoot ? 'needs root' : false;
-
-function oneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected exactly one line on stderr, got: ${JSON.stringify(stderr)}`);
-  return lines[0];
-}
 
 function ok(r: { status: number | null; stderr: string; stdout: string }): string {
   assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
