@@ -196,6 +196,7 @@ export function securityOf(engine: Engine, rec: ContainerRecord): ContainerSecur
     readonlyPaths: plan.readonlyPaths,
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
     home: user.home,
+    writableSys: !!hc.Privileged,
   };
   if (hc.Ulimits && hc.Ulimits.length) {
     out.rlimits = clampRlimits(rlimitsOf(hc.Ulimits), callerLimits()).map((r) => ({ resource: r.resource, soft: r.soft, hard: r.hard }));

@@ -46,6 +46,11 @@ export function startErrorOf(e: ShimError, cwd: string): MydockerError {
         return fail(`cannot use working directory "${cwd}": ${why}`, 125);
       }
       break;
+    case 'mask':
+      if (e.errno === 1 /* EPERM: the helper's own check */) {
+        return fail(`/dev/null in the container is not the null device: refusing to mask ${a0} with it`, 125);
+      }
+      break;
     case 'mountin':
       if (e.errno === ELOOP && KERNEL_FS.includes(a1)) {
         return fail(`the image's ${a1} is a symbolic link: refusing to mount over it`, 125);

@@ -34,6 +34,8 @@ export interface SecuritySettings {
   readonlyPaths?: string[];
   user?: { uid: number; gid: number; additionalGids: number[] };
   rlimits?: Array<{ resource: number; soft: bigint | number; hard: bigint | number }>;
+  /** --privileged: /sys is mounted read-write, as Docker does */
+  writableSys?: boolean;
 }
 
 export interface PlanInput {
@@ -142,7 +144,8 @@ export function buildPlan(p: PlanInput): Op[] {
   ops.push(mountIn('devpts', '/dev/pts', 'devpts', MS.NOSUID | MS.NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5', 'd', true));
   ops.push(mountIn('shm', '/dev/shm', 'tmpfs', MS.NOSUID | MS.NOEXEC | MS.NODEV, 'mode=1777,size=65536k', 'd', true));
   ops.push(mountIn('mqueue', '/dev/mqueue', 'mqueue', MS.NOSUID | MS.NOEXEC | MS.NODEV, '', 'd', true));
-  ops.push(mountIn('sysfs', '/sys', 'sysfs', MS.RDONLY | MS.NOSUID | MS.NOEXEC | MS.NODEV, '', 'd', true));
+  const sysRo = p.security?.writableSys ? 0 : MS.RDONLY;
+  ops.push(mountIn('sysfs', '/sys', 'sysfs', sysRo | MS.NOSUID | MS.NOEXEC | MS.NODEV, '', 'd', true));
   if (p.tty) ops.push(['mkfile', '/dev/console']);
 
   // Files Docker manages in /etc. Bind mounts, so the image's own files stay untouched.

@@ -26,3 +26,9 @@ test('helper failures map to Docker exit codes and messages', () => {
   assert.match(sym.message, /\/proc is a symbolic link/);
   assert.equal(startErrorOf({ op: 'pivot', errno: 22, args: [] }, '/').exitCode, 125);
 });
+
+test('a /dev/null that is not the null device is named, not an errno', () => {
+  const e = startErrorOf({ op: 'mask', errno: 1, args: ['/proc/kcore'] }, '/');
+  assert.equal(e.exitCode, 125);
+  assert.match(e.message, /\/dev\/null in the container is not the null device: refusing to mask \/proc\/kcore/);
+});

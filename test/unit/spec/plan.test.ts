@@ -67,3 +67,9 @@ test('tty adds a console file; security settings become caps, nnp, seccomp ops',
   assert.deepEqual(ops.find((o) => o[0] === 'seccomp'), ['seccomp', '0600000000000000']);
   assert.ok(names(ops).indexOf('mask') > names(ops).indexOf('pivot'));
 });
+
+test('/sys is read-only unless privileged', () => {
+  const sysFlags = (ops: readonly (readonly string[])[]) => Number(ops.find((o) => o[0] === 'mountin' && o[2] === '/sys')![4]);
+  assert.equal(sysFlags(buildPlan(input)) & MS.RDONLY, MS.RDONLY);
+  assert.equal(sysFlags(buildPlan({ ...input, security: { writableSys: true } })) & MS.RDONLY, 0);
+});
