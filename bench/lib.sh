@@ -74,6 +74,12 @@ setup_work() {
   export MYDOCKER_SHIM="$SHIM"
   RESULTS=${BENCH_RESULTS:-/tmp/mydocker-bench-results}/$name-$(date +%Y%m%d-%H%M%S)
   mkdir -p "$RESULTS"
+  # Podman 4.3 creates /run/containers/networks whatever --network-config-dir says, and
+  # runc and crun make their default state directories even when told another (crun on
+  # --version): on_exit removes those this run created, once empty.
+  RUN_DIRS_CREATED=
+  local d
+  for d in /run/containers /run/libpod /run/runc /run/crun; do [ -e "$d" ] || RUN_DIRS_CREATED+=" $d"; done
   trap on_exit EXIT
   trap 'exit 130' INT TERM
 }
@@ -117,6 +123,9 @@ on_exit() {
   local rc=$? h m d p
   set +e
   for h in "${CLEANUP_HOOKS[@]}"; do "$h"; done
+  for d in $RUN_DIRS_CREATED; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
   # Monitors still finishing their clean-up get a moment.
   for _ in $(seq 50); do [ -z "$(shims_left)" ] && break; sleep 0.1; done
   if [ -n "$(shims_left)" ]; then
@@ -188,10 +197,6 @@ podman_base() {
 podman_cleanup() {
   [ -d "$WORK/podman" ] || return 0
   "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1 || true
-  # Podman 4.3 creates /run/containers/networks whatever --network-config-dir says.
-  if [ "$RUN_CONTAINERS_EXISTED" = no ] && [ -d /run/containers ]; then
-    find /run/containers -depth -type d -exec rmdir {} + 2>/dev/null || true
-  fi
 }
 
 # podman_setup ROOTFS: find the flags with which `podman run --rm --rootfs` works here.
@@ -200,7 +205,6 @@ podman_setup() {
   local rootfs=$1 rt hard nproc
   PODMAN_NOTES=()
   command -v podman >/dev/null 2>&1 || { PODMAN_NOTES+=("podman is not installed"); return 1; }
-  RUN_CONTAINERS_EXISTED=$([ -e /run/containers ] && echo yes || echo no)
   CLEANUP_HOOKS+=(podman_cleanup)
   hard=$(ulimit -Hn)
   # Podman's default rlimits (nofile 1048576, and nproc above the 32768 = pid_max it gives
