@@ -124,7 +124,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     }
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);
-    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: nsToIso(started.startedAt), FinishedAt: rec.State.FinishedAt };
+    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: started.startedAt ? nsToIso(started.startedAt) : new Date().toISOString(), FinishedAt: rec.State.FinishedAt };
     engine.containers.save(rec);
     return { pid, monitor: rc };
   } catch (e) {

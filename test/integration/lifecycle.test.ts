@@ -51,6 +51,14 @@ describe('run -d and logs', { skip }, () => {
     const lines = fs.readFileSync(path.join(sb.root, 'containers', id, `${id}-json.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => [l.log, l.stream]), [['out1\n', 'stdout'], ['err1\n', 'stderr'], ['out2\n', 'stdout']]);
     for (const l of lines) assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const all = fs.readFileSync(path.join(sb.root, 'containers', id, `${id}-json.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // --since/--until: RFC 3339 and unix times select by the entries' own timestamps
+    const cut = all[2].time;
+    assert.equal(sb.run(['logs', '--since', cut, 'both']).stdout, 'out2\n');
+    assert.equal(sb.run(['logs', '--until', all[0].time, 'both']).stdout, 'out1\n');
+    assert.equal(sb.run(['logs', '--since', String(Date.parse(cut) / 1000 + 3600), 'both']).stdout, '');
+    assert.equal(sb.run(['logs', '--since', '1h', 'both']).stdout, 'out1\nout2\n');
+    assert.equal(sb.run(['logs', '--since', 'yesterday-ish', 'both']).status, 125);
     const tail = sb.run(['logs', '--tail', '1', '-t', 'both']);
     assert.match(tail.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z out2\n$/);
     const rec = record(sb, id);

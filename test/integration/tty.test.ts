@@ -68,3 +68,46 @@ describe('run -t', { skip }, () => {
     assert.match(beforeTio, /./);
   });
 });
+
+describe('exec -t, start -i, and -t without a terminal', { skip }, () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = sandbox();
+  });
+  after(async () => {
+    await sb.cleanup();
+  });
+
+  test('exec -ti gets a pty of its own in the running container', async () => {
+    const r = sb.run(['run', '-d', '--name', 'ttybox', 'busybox', 'sleep', '60']);
+    assert.equal(r.status, 0, r.stderr);
+    const t = terminal(BIN, ['--root', sb.root, 'exec', '-ti', 'ttybox', 'sh'], sb.env);
+    assert.ok(await waitFor(() => t.out().includes('/ # '), 10000), 'prompt');
+    t.write('tty; stty size; echo "TERM=$TERM"\r');
+    assert.ok(await waitFor(() => /TERM=xterm/.test(t.out())), t.out());
+    assert.match(t.out(), /\/dev\/pts\/\d+\r\n30 100\r\n/);
+    t.write('exit 4\r');
+    const e = await Promise.race([t.exit, new Promise<null>((res) => setTimeout(() => res(null), 5000))]);
+    assert.equal(e?.exitCode, 4);
+    assert.equal(sb.run(['rm', '-f', 'ttybox']).status, 0);
+  });
+
+  test('start -i attaches stdin to a stopped interactive container', () => {
+    assert.equal(sb.run(['run', '-i', '--name', 'again-i', 'busybox', 'sh', '-c', 'read x; echo "got $x"'], { input: 'one\n' }).stdout, 'got one\n');
+    const r = sb.run(['start', '-i', 'again-i'], { input: 'two\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'got two\n');
+    assert.equal(sb.run(['rm', 'again-i']).status, 0);
+  });
+
+  test('-ti with a stdin that is not a terminal is refused, as Docker; -dt is fine', () => {
+    const r = sb.run(['run', '-ti', '--rm', 'busybox', 'true'], { input: '' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'mydocker: the input device is not a TTY\n');
+    const d = sb.run(['run', '-dt', '--name', 'dt', 'busybox', 'sh', '-c', 'tty']);
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal(sb.run(['wait', 'dt']).stdout, '0\n');
+    assert.match(sb.run(['logs', 'dt']).stdout, /^\/dev\/pts\/0\r?\n$/);
+    assert.equal(sb.run(['rm', 'dt']).status, 0);
+  });
+});
