@@ -11,7 +11,7 @@ import { MydockerError, UsageError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, collectGarbage } from './teardown';
+import { finalizeContainer, collectGarbage, ownsPid, isMonitor } from './teardown';
 import { startContainer, logFileOf, startErrorOf } from './start';
 import { callerWinsize, checkTtyInput, exitCodeOf, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
@@ -19,25 +19,11 @@ import { deviceCgroupProcs, securityOf } from './security';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** True if `pid` is alive and in this container's cgroup. */
-export function ownsPid(id: string, pid: number): boolean {
-  if (!pid) return false;
-  try {
-    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}`);
-  } catch {
-    return false;
-  }
-}
+export { ownsPid } from './teardown';
 
 function monitorAlive(engine: Engine, id: string): boolean {
   const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
-  if (!info?.monitor) return false;
-  try {
-    process.kill(info.monitor, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return !!info && isMonitor(info.monitor);
 }
 
 /**

@@ -25,13 +25,23 @@ export function nsToIso(ns: string): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, `.${frac}Z`);
 }
 
-function processAlive(pid: number): boolean {
+/** True if `pid` is alive and in this container's cgroup (a pid alone may have been reused). */
+export function ownsPid(id: string, pid: number): boolean {
   if (!pid) return false;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}`);
+  } catch {
+    return false;
+  }
+}
+
+/** True if `pid` is a running container monitor (the helper binary), not a reused pid. */
+export function isMonitor(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'mydocker-shim';
+  } catch {
+    return false;
   }
 }
 
@@ -92,7 +102,7 @@ export function collectGarbage(engine: Engine): void {
   }
   for (const id of ids) {
     const info = readJson<{ pid: number; monitor: number }>(path.join(runDir, id));
-    if (info && (processAlive(info.pid) || processAlive(info.monitor))) continue;
+    if (info && (ownsPid(id, info.pid) || isMonitor(info.monitor))) continue;
     finalizeContainer(engine, id);
     unlinkIfExists(path.join(runDir, id));
   }
