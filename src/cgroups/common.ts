@@ -1,6 +1,6 @@
 /** What the v1 and v2 drivers share: options, rollback, removal. */
-import * as os from 'node:os';
-import * as path from 'node:path';
+import os = require('node:os');
+import path = require('node:path');
 import {
   type CgroupFs,
   CgroupError,

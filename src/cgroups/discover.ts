@@ -10,8 +10,8 @@
  * - hybrid: v1 controllers plus a cgroup2 mount (e.g. /sys/fs/cgroup/unified) that holds
  *   nothing we need (on some machines only hugetlb). The v1 driver is chosen there.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 
 /** Controllers every container needs; v2 is chosen only when a cgroup2 mount has all of them. */

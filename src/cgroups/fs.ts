@@ -6,7 +6,7 @@
  * Everything is synchronous: a handful of small reads and writes on a pseudo file system,
  * where the cost of a promise would exceed the cost of the syscall.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { MydockerError } from '../common/errors';
 
 export interface CgroupFs {

@@ -8,7 +8,7 @@
  *   const oom = cg.oomKilled(id);
  *   cg.remove(id);
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { DriverOptions } from './common';
 import { type CgroupLayout, discover } from './discover';
 import type { CgroupFs } from './fs';

@@ -10,8 +10,8 @@
  * Host facts (CPU count, online CPUs and memory nodes) are injectable; by default they are
  * read lazily, only when a flag needs them.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import fs = require('node:fs');
+import os = require('node:os');
 import { UsageError } from '../common/errors';
 import { MAX_CPU_SHARES, MIN_CPU_SHARES } from './plan';
 import type { CgroupLimits } from './types';

@@ -2,7 +2,7 @@
  * cgroup v1 driver: one directory per hierarchy (cpu and cpuacct may be one hierarchy or
  * two), `<mount>/<parent>/<id>`, and a cgroup.procs file in each for the helper to join.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 import {
   Created,

@@ -4,7 +4,7 @@
  * the hierarchy root and the engine's parent enable what we use before the container's
  * directory is made.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 import {
   Created,

@@ -3,7 +3,7 @@
  * running, after asking (docker's prompt) unless -f. Answering anything but "y" cancels
  * quietly (exit 0), as docker.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Command } from 'commander';
 import { MydockerError } from '../common/errors';
 import { globalRoot } from './main';

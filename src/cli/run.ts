@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Command } from 'commander';
 import { UsageError } from '../common/errors';
 import { globalRoot } from './main';

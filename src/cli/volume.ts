@@ -1,7 +1,7 @@
 /**
  * `mydocker volume create|ls|inspect|rm|prune`, with Docker's flags and output.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Command } from 'commander';
 import { UsageError } from '../common/errors';
 import { globalRoot } from './main';

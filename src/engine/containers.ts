@@ -3,8 +3,8 @@
  * Docker-shaped record (config.json), the overlay's upper and work dirs, the mount
  * point of the rootfs, and the files bind-mounted onto /etc.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { randomHex } from '../sys/random';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors';
 import { Paths } from '../state/paths';

@@ -2,8 +2,8 @@
  * `create`: the container's record and directories. Nothing is mounted here: every
  * mount is made by the helper inside the container's own mount namespace at start.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ContainerRecord, HostConfig, ZERO_TIME } from './containers';
 import { resolveProcess, ProcessFlags } from '../spec/process';
 import { etcHosts, resolvConf } from '../spec/etc';

@@ -2,8 +2,8 @@
  * The engine's context for one command: its root, and the stores and drivers it
  * needs, opened lazily so that a command pays only for what it uses.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { NotFoundError } from '../common/errors';
 import { Paths, paths } from '../state/paths';
 import { writeJsonAtomic } from '../state/store';

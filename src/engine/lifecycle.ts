@@ -4,8 +4,8 @@
  * A container's process is addressed by its host pid, but a pid is only trusted after
  * checking that it still belongs to the container's cgroup: pids are reused.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { constants as osConstants } from 'node:os';
 import { MydockerError, UsageError } from '../common/errors';
 import { readJson } from '../state/store';

@@ -6,8 +6,8 @@
  * and in the container's cgroup), so that a container whose processes are gone is
  * never shown as running.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError, NotFoundError, UsageError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord, ContainerState, ContainerStatus, MountPoint } from './containers';

@@ -10,8 +10,8 @@
  * the container's directory deleted, so that no cleanup can write into a container that
  * is being removed. `rm -f` therefore works whatever state a crash left.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError, NotFoundError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';

@@ -5,8 +5,8 @@
  * steps leaves at most a reservation whose container carries another name, which the
  * next rename of that name repairs (a reservation is only trusted if the record agrees).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 import { withLock } from '../state/lock';
 import type { Engine } from './engine';

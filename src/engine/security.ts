@@ -10,9 +10,9 @@
  * capabilities the engine itself holds, the caller's resource limits, and two files of
  * the image read through its layers.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import { UsageError } from '../common/errors';
 import { checkName, errnoCode, opError, realCgroupFs, removeCgroupDir, writeError } from '../cgroups/fs';
 import { parseMountinfo } from '../cgroups/discover';

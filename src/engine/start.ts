@@ -2,8 +2,8 @@
  * `start`: everything the helper needs is derived from the container's record, then the
  * helper clones the container and reports its pid or the step that failed.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { unlinkIfExists } from '../state/store';
 import { getSystemErrorMap } from 'node:util';
 import { MydockerError, StartError } from '../common/errors';

@@ -13,7 +13,7 @@
  *
  * The parsers and the computation are pure; sampling reads /proc and the cgroup.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { CgroupStats } from '../cgroups/types';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';

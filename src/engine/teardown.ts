@@ -7,8 +7,8 @@
  * /proc/self/mountinfo that nothing is mounted under them, without crossing file
  * systems: a volume's data is never reachable from here.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { removeTreeNoCross } from '../volume/saferm';
 import { readJson, unlinkIfExists } from '../state/store';
 import { releaseMounts } from './volumes';

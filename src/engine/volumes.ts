@@ -13,8 +13,8 @@
  *  - removal (releaseMounts): with --rm or rm -v, the container's anonymous volumes go;
  *    named ones never do.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ConflictError, MydockerError, NotFoundError, UsageError } from '../common/errors';
 import type { PlannedMount } from '../spec/plan';
 import type { Image } from '../image/types';

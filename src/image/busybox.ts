@@ -8,7 +8,7 @@
  * host busybox always gives the same image.
  */
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { MydockerError } from '../common/errors';
 import type { Paths } from '../state/paths';
 import { normalizeReference } from './reference';

@@ -19,8 +19,8 @@
  * Docker whiteouts become overlay whiteouts: `.wh.NAME` a 0/0 character device at NAME,
  * `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its directory.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 import { fsx as realFsx, Fsx, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/fsx';
 import { EntrySink, TarFormatError, TarHeader, TarParser } from './tar';

@@ -18,8 +18,8 @@
  * staging debris, which the next writer removes.
  */
 import { createSha256, randomHex, sha256Hex as sha256 } from '../sys/random';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Readable } from 'node:stream';
 import { MydockerError, NotFoundError, UsageError } from '../common/errors';
 import type { Paths } from '../state/paths';

@@ -3,8 +3,8 @@
  * turns its JSON lines into typed results.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Socket } from 'node:net';
 import { encodePlan, Op, ShimError, ShimMessage } from './protocol';
 

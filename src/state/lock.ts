@@ -2,7 +2,7 @@
  * flock(2)-based locks: the kernel releases a lock when its holder dies, so a crash
  * never leaves a resource locked. The lock file itself stays (it is never the state).
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 // (Node opens every file close-on-exec.)
 export function withLock<T>(file: string, fn: () => T): T {

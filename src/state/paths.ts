@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 
 /** Default engine root; `--root` and MYDOCKER_ROOT override it. */
 export const DEFAULT_ROOT = '/var/lib/mydocker';

@@ -1,6 +1,6 @@
 /** Crash-safe state files: write a temp file beside the target, then rename over it. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 
 let counter = 0;
 

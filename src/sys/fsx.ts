@@ -7,7 +7,7 @@
  * Errors are thrown as Node-style errors (`code`, `errno`, `syscall`, `path`) so callers can
  * treat them like the ones of `node:fs`.
  */
-import * as os from 'node:os';
+import os = require('node:os');
 
 /** The calls, behind one interface so that tests can substitute a fake. */
 export interface Fsx {

@@ -3,7 +3,7 @@
  * milliseconds to load, more than the rest of a container start's own work. Random ids
  * come from the kernel's /dev/urandom; sha256 loads crypto only when a hash is needed.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export function randomHex(bytes: number): string {
   const buf = Buffer.alloc(bytes);

@@ -11,8 +11,8 @@
  * the same time are serialized by an flock on the volume's directory; the second one finds
  * the volume no longer empty and copies nothing.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { fsx as realFsx, Fsx, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/fsx';
 import type { MergedDir } from './layers';
 import { llistxattr as realListxattr } from './xattrs';

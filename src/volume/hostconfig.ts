@@ -8,7 +8,7 @@
  * The record keeps what the user asked for; everything a start needs is parsed from it
  * again, so that a stopped container starts with exactly its settings.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { MountFlags, MountSpec, ParseEnv, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, Propagation, TMPFS_DEFAULT_OPTIONS } from './parse';
 import { validateMounts } from './validate';
 

@@ -1,7 +1,7 @@
 /**
  * The real host facts the pure `-v/--mount` parser asks for (see ParseEnv in ./parse).
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { ParseEnv } from './parse';
 
 /**

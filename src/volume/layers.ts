@@ -17,8 +17,8 @@
  * that were each checked (lstat) to be a real directory in that layer, so no symbolic link
  * on the host is ever followed.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { UsageError } from '../common/errors';
 import { fsx } from '../sys/fsx';
 

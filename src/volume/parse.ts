@@ -11,7 +11,7 @@
  * their order, so that every bad input gets the line Docker would print. Every error here is
  * a {@link UsageError} (exit 125) with one line.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { UsageError } from '../common/errors';
 import { validateMounts } from './validate';
 

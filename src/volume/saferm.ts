@@ -11,8 +11,8 @@
  *
  * Used for volume data and, by the engine, for container directories.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MydockerError } from '../common/errors';
 
 /** Something is mounted under a directory we were asked to delete; its data is untouched. */

@@ -16,8 +16,8 @@
  * invalid characters ...`.
  */
 import { randomHex } from '../sys/random';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ConflictError, NotFoundError, UsageError } from '../common/errors';
 import type { Paths } from '../state/paths';
 import { volumeNameProblem } from './parse';

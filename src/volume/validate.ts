@@ -1,7 +1,7 @@
 /**
  * Checks over a container's whole mount list, and the order to mount it in. PURE.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { UsageError } from '../common/errors';
 import type { MountSpec } from './parse';
 

@@ -3,7 +3,7 @@
  * shared `sys/fsx` module does not offer yet. Same conventions as fsx: libc through koffi,
  * loaded on first use only, Node-style errors. Getting and setting go through fsx.
  */
-import * as os from 'node:os';
+import os = require('node:os');
 
 type ListFn = (path: string, list: Buffer | null, size: number) => number | bigint;
 

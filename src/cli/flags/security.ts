@@ -10,8 +10,8 @@
  * `{Name, Hard, Soft}` with -1 for unlimited. At start the same values go through the
  * same library again (src/engine/security.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors';
 import type { HostConfig } from '../../engine/containers';

@@ -3,7 +3,7 @@
  * nils where Docker has them (so that `{{.Config.Entrypoint}}` prints "[]" and JSON says
  * null), maps marked so that their keys sort, the engine-private fields left out.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import type { ContainerRecord } from '../../engine/containers';
 import { ZERO_TIME } from '../../engine/containers';
 import type { Engine } from '../../engine/engine';
