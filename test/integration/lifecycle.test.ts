@@ -40,7 +40,7 @@ describe('run -d and logs', { skip }, () => {
 
   test('run -d returns at once; the monitor keeps the output, streams apart, per line', async () => {
     const t0 = Date.now();
-    const id = runD(sb, ['--name', 'both', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; sleep 0.3; echo out2; exit 3']);
+    const id = runD(sb, ['--name', 'both', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; sleep 1; echo out2; exit 3']);
     assert.ok(Date.now() - t0 < 5000);
     assert.equal(record(sb, id).State.Running, true);
     const w = sb.run(['wait', 'both']);

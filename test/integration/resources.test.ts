@@ -98,6 +98,8 @@ async function runningCgroup(sb: Sandbox, bg: Background, controller = 'pids'): 
     if (ids.length !== 1) return false;
     try {
       if (cgFile(sb, controller, ids[0], 'cgroup.procs') === '') return false;
+      // The pid is placed while the rootfs is built; the record says running once it exec'd.
+      if (!record(sb, ids[0]).State.Running) return false;
     } catch {
       return false;
     }
