@@ -10,6 +10,7 @@ export function registerContainer(program: Command): void {
     .action(async (id: string, _o, cmd: Command) => {
       const { Engine } = await import('../engine/engine');
       const { finalizeContainer } = await import('../engine/teardown');
-      finalizeContainer(new Engine(globalRoot(cmd)), id);
+      // This process is the container's monitor, after it exec'd us: same pid.
+      finalizeContainer(new Engine(globalRoot(cmd)), id, undefined, { monitor: process.pid });
     });
 }

@@ -13,7 +13,7 @@ import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { finalizeContainer, collectGarbage, ownsPid, isMonitor } from './teardown';
 import { startContainer, logFileOf, startErrorOf } from './start';
-import { callerWinsize, checkTtyInput, exitCodeOf, waitAttached } from './run';
+import { callerWinsize, checkTtyInput, exitCodeOf, SignalProxy, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
 import { deviceCgroupProcs, securityOf } from './security';
 
@@ -23,7 +23,7 @@ export { ownsPid } from './teardown';
 
 function monitorAlive(engine: Engine, id: string): boolean {
   const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
-  return !!info && isMonitor(info.monitor);
+  return !!info && isMonitor(info.monitor, id);
 }
 
 /**
@@ -110,12 +110,19 @@ export async function startExisting(engine: Engine, ref: string, opts: StartOpti
   const rec = await resolveFresh(engine, ref);
   if (rec.State.Running) return 0;
   if (opts.attach) checkTtyInput(rec.Config.Tty, opts.interactive && rec.Config.OpenStdin);
-  const { monitor } = await startContainer(engine, rec, { attach: opts.attach, detach: !opts.attach, winsize: callerWinsize(rec.Config.Tty) });
-  if (!opts.attach) {
+  const proxy = opts.attach ? new SignalProxy(rec.Config.Tty) : undefined;
+  let monitor;
+  try {
+    ({ monitor } = await startContainer(engine, rec, { attach: opts.attach, detach: !opts.attach, winsize: callerWinsize(rec.Config.Tty) }));
+  } catch (e) {
+    proxy?.close();
+    throw e;
+  }
+  if (!proxy) {
     monitor.release();
     return 0;
   }
-  return waitAttached(engine, engine.containers.get(rec.Id) ?? rec, monitor);
+  return waitAttached(engine, engine.containers.get(rec.Id) ?? rec, monitor, proxy);
 }
 
 export async function restartContainer(engine: Engine, ref: string, timeoutSec?: number): Promise<void> {

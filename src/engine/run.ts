@@ -35,24 +35,49 @@ export function checkTtyInput(tty: boolean, interactive: boolean): void {
 }
 
 /**
- * Waits for the end of an attached container: signals sent to us go to the container,
- * then the record is finalized and the monitor told it need not clean up itself.
+ * Passes the signals sent to `mydocker` on to the container. It is set up before the
+ * container starts: a signal that arrives while the helper is still starting it is
+ * kept and delivered once the container runs, never lost and never fatal to us.
  */
-export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor: RunningContainer): Promise<number> {
-  // Terminal-generated signals already reach the helper, which shares our process
-  // group; with -t the terminal is raw and generates none.
-  const fromTerminal = !rec.Config.Tty && isatty(0);
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const sig of FORWARDED) {
-    const h = () => {
-      if (fromTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
-      monitor.signal(sig);
-    };
-    handlers.set(sig, h);
-    process.on(sig, h);
+export class SignalProxy {
+  private monitor?: RunningContainer;
+  private pending: NodeJS.Signals[] = [];
+  private readonly handlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(tty: boolean) {
+    // Terminal-generated signals already reach the helper, which shares our process
+    // group; with -t the terminal is raw and generates none.
+    const fromTerminal = !tty && isatty(0);
+    for (const sig of FORWARDED) {
+      const h = () => {
+        if (fromTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
+        if (this.monitor) this.monitor.signal(sig);
+        else this.pending.push(sig);
+      };
+      this.handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    // The helper follows the terminal's size itself.
+    process.on('SIGWINCH', noop);
   }
-  // The helper follows the terminal's size itself.
-  process.on('SIGWINCH', noop);
+
+  attach(monitor: RunningContainer): void {
+    this.monitor = monitor;
+    for (const sig of this.pending.splice(0)) monitor.signal(sig);
+  }
+
+  close(): void {
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+    process.off('SIGWINCH', noop);
+  }
+}
+
+/**
+ * Waits for the end of an attached container (signals go to it through `proxy`), then
+ * the record is finalized and the monitor told it need not clean up itself.
+ */
+export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor: RunningContainer, proxy: SignalProxy): Promise<number> {
+  proxy.attach(monitor);
   let status: ExitStatus;
   try {
     const msg = await monitor.message();
@@ -63,11 +88,10 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
       status = { exit: 255, signal: 0, finishedAt: String(BigInt(Date.now()) * 1000000n) };
     }
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-    process.off('SIGWINCH', noop);
+    proxy.close();
   }
   try {
-    finalizeContainer(engine, rec.Id, status);
+    finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid });
   } finally {
     // Even when the cleanup failed (and says so), the monitor must be let go: it would
     // otherwise wait for us forever.
@@ -83,18 +107,20 @@ export async function runContainer(engine: Engine, opts: RunOptions, print: (lin
   collectGarbage(engine);
   const image = engine.resolveImage(opts.image);
   const rec = createContainer(engine, image, opts);
+  const proxy = opts.detach ? undefined : new SignalProxy(opts.tty);
   let started;
   try {
     started = await startContainer(engine, rec, { winsize: callerWinsize(opts.tty), attach: !opts.detach, detach: !!opts.detach });
   } catch (e) {
+    proxy?.close();
     // A run whose start fails leaves no container behind (not even without --rm).
     removeContainer(engine, rec, { removeAnonymousVolumes: true });
     throw e;
   }
-  if (opts.detach) {
+  if (!proxy) {
     started.monitor.release();
     print(rec.Id);
     return 0;
   }
-  return waitAttached(engine, rec, started.monitor);
+  return waitAttached(engine, rec, started.monitor, proxy);
 }

@@ -35,11 +35,18 @@ export function ownsPid(id: string, pid: number): boolean {
   }
 }
 
-/** True if `pid` is a running container monitor (the helper binary), not a reused pid. */
-export function isMonitor(pid: number): boolean {
+/**
+ * True if `pid` is still the monitor of container `id`: the helper binary, or the same
+ * process after it exec'd the engine's cleanup for that container (exec keeps the pid).
+ * Anything else is a reused pid.
+ */
+export function isMonitor(pid: number, id: string): boolean {
   if (!pid) return false;
   try {
-    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'mydocker-shim';
+    if (path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'mydocker-shim') return true;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf('cleanup');
+    return i > 0 && argv[i - 1] === 'container' && argv[i + 1] === id;
   } catch {
     return false;
   }
@@ -58,9 +65,15 @@ export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { re
  * Records the end of a container and releases what it held. Idempotent: the CLI, the
  * monitor's fallback and garbage collection may all call it.
  */
-export function finalizeContainer(engine: Engine, id: string, status?: ExitStatus): void {
+export function finalizeContainer(engine: Engine, id: string, status?: ExitStatus, opts: { monitor?: number } = {}): void {
   const rec = engine.containers.get(id);
   if (!rec) return;
+  if (opts.monitor !== undefined) {
+    // A monitor finalizes only its own run: if the container was started again since
+    // (or its end already recorded), the record is not this monitor's to change.
+    const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
+    if (!info || info.monitor !== opts.monitor) return;
+  }
   const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
   let oom = false;
   try {
@@ -102,7 +115,7 @@ export function collectGarbage(engine: Engine): void {
   }
   for (const id of ids) {
     const info = readJson<{ pid: number; monitor: number }>(path.join(runDir, id));
-    if (info && (ownsPid(id, info.pid) || isMonitor(info.monitor))) continue;
+    if (info && (ownsPid(id, info.pid) || isMonitor(info.monitor, id))) continue;
     finalizeContainer(engine, id);
     unlinkIfExists(path.join(runDir, id));
   }
