@@ -69,10 +69,11 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
   const rec = engine.containers.get(id);
   if (!rec) return;
   if (opts.monitor !== undefined) {
-    // A monitor finalizes only its own run: if the container was started again since
-    // (or its end already recorded), the record is not this monitor's to change.
+    // A monitor finalizes only its own run: if the container was started again since,
+    // the record belongs to the new run's monitor. (With no run recorded, finalizing
+    // again is harmless: it is idempotent.)
     const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
-    if (!info || info.monitor !== opts.monitor) return;
+    if (info && info.monitor !== opts.monitor) return;
   }
   const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
   let oom = false;
