@@ -91,32 +91,51 @@ export function sandbox(): Sandbox {
       return spawn(BIN, ['--root', root, ...args], { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     },
     async cleanup() {
+      // Every leak is reported, and none outlives the test: a failed test must not
+      // leave the machine dirty for the next one.
+      const problems: string[] = [];
       try {
         const leakedShims = () => shimProcesses(cgroupParent);
         await waitFor(() => leakedShims().length === 0, 3000);
         const leaked = leakedShims();
-        // Report the leak, but do not let it outlive this test: a monitor's container
-        // dies with it.
         for (const p of leaked) {
           try {
-            process.kill(p, 'SIGKILL');
+            process.kill(p, 'SIGKILL'); // a monitor's container dies with it
           } catch {
             /* gone */
           }
         }
-        if (leaked.length) await waitFor(() => leakedShims().length === 0, 3000);
-        assert.deepEqual(leaked, [], 'no monitor process may outlive its container');
-        assert.deepEqual(mountsUnder(root), [], 'no mount may be left under the engine root');
+        if (leaked.length) {
+          problems.push(`no monitor process may outlive its container: ${leaked.join(', ')}`);
+          await waitFor(() => leakedShims().length === 0, 3000);
+        }
+        const mounts = mountsUnder(root);
+        if (mounts.length) problems.push(`no mount may be left under the engine root: ${mounts.join(' | ')}`);
         for (const h of cgroupHierarchies()) {
           const dir = path.join(h, cgroupParent);
           if (!fs.existsSync(dir)) continue;
           const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-          assert.deepEqual(children, [], `no container cgroup may be left in ${dir}`);
-          fs.rmdirSync(dir);
+          if (children.length) problems.push(`no container cgroup may be left in ${dir}: ${children.join(', ')}`);
+          for (const c of children) {
+            await waitFor(() => {
+              try {
+                fs.rmdirSync(path.join(dir, c));
+                return true;
+              } catch {
+                return false;
+              }
+            }, 2000);
+          }
+          try {
+            fs.rmdirSync(dir);
+          } catch (e) {
+            problems.push(`cannot remove ${dir}: ${(e as Error).message}`);
+          }
         }
       } finally {
         if (mountsUnder(root).length === 0) fs.rmSync(root, { recursive: true, force: true });
       }
+      assert.deepEqual(problems, [], 'nothing may leak');
     },
   };
 }
