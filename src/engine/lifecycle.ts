@@ -12,7 +12,7 @@ import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { finalizeContainer, collectGarbage, ownsPid, isMonitor } from './teardown';
-import { startContainer, logFileOf, startErrorOf } from './start';
+import { startContainer, logFileOf, launch } from './start';
 import { callerWinsize, checkTtyInput, exitCodeOf, SignalProxy, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
 import { deviceCgroupProcs, securityOf } from './security';
@@ -173,31 +173,23 @@ export async function execInContainer(engine: Engine, ref: string, o: ExecOption
     attach: !o.detach,
     detach: o.detach,
   });
-  const { start, ShimStartError } = await import('../runtime/shim');
-  let started;
-  try {
-    started = await start(plan, { detach: o.detach });
-  } catch (e) {
-    if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
-    throw e;
-  }
-  const { rc } = started;
   if (o.detach) {
-    rc.release();
+    (await launch(plan, true, cwd)).rc.release();
     return 0;
   }
-  const forward = (sig: NodeJS.Signals) => () => rc.signal(sig);
-  const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
-  const hs = sigs.map((s) => [s, forward(s)] as const);
-  for (const [s, h] of hs) process.on(s, h);
+  // An exec passes on the signals a caller sends it (SIGINT and SIGQUIT stay with the terminal),
+  // from before the start, as `run` does.
+  const proxy = new SignalProxy(o.tty, ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']);
   try {
+    const { rc } = await launch(plan, false, cwd);
+    proxy.attach(rc);
     const msg = await rc.message();
     rc.ack();
     await rc.exited();
     if (msg && 'exit' in msg) return exitCodeOf(msg);
     return 255;
   } finally {
-    for (const [s, h] of hs) process.off(s, h);
+    proxy.close();
   }
 }
 

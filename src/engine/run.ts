@@ -44,11 +44,11 @@ export class SignalProxy {
   private pending: NodeJS.Signals[] = [];
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
 
-  constructor(tty: boolean) {
+  constructor(tty: boolean, signals: readonly NodeJS.Signals[] = FORWARDED) {
     // Terminal-generated signals already reach the helper, which shares our process
     // group; with -t the terminal is raw and generates none.
     const fromTerminal = !tty && isatty(0);
-    for (const sig of FORWARDED) {
+    for (const sig of signals) {
       const h = () => {
         if (fromTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
         if (this.monitor) this.monitor.signal(sig);

@@ -10,7 +10,7 @@ import { MydockerError, StartError } from '../common/errors';
 import { buildPlan } from '../spec/plan';
 import { log } from '../common/log';
 import { processEnv } from '../spec/process';
-import type { ShimError } from '../runtime/protocol';
+import type { Op, ShimError } from '../runtime/protocol';
 import type { RunningContainer } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
@@ -58,6 +58,20 @@ export function startErrorOf(e: ShimError, cwd: string): MydockerError {
       return fail(`mount ${a0} on ${a1}: ${strerror(e.errno)}`, 125);
   }
   return fail(`${e.op} ${e.args.filter(Boolean).join(' ')}: ${strerror(e.errno)}`, 125);
+}
+
+/**
+ * Starts the helper with a plan (a container's, or an exec's) and waits until the
+ * process has exec'd; a step the helper reports as failed becomes the user's error.
+ */
+export async function launch(plan: readonly Op[], detach: boolean, cwd: string): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
+  const { start, ShimStartError } = await import('../runtime/shim');
+  try {
+    return await start(plan, { detach });
+  } catch (e) {
+    if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
+    throw e;
+  }
 }
 
 export interface StartIO {
@@ -114,14 +128,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       detach: io.detach,
     });
     if (log.enabled('debug')) log.debug('starting container', { id, plan: plan.map((op) => op.join(' ')) });
-    const { start, ShimStartError } = await import('../runtime/shim');
-    let started;
-    try {
-      started = await start(plan, { detach: io.detach });
-    } catch (e) {
-      if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
-      throw e;
-    }
+    const started = await launch(plan, io.detach, cwd);
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);
     rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: started.startedAt ? nsToIso(started.startedAt) : new Date().toISOString(), FinishedAt: rec.State.FinishedAt };
