@@ -585,6 +585,19 @@ static int sync_child_fd = -1;
 static int child_stdin = -1, child_stdout = -1, child_stderr = -1;
 /* exec: the container's mount namespace, joined by the child itself */
 static int join_mnt_fd = -1;
+/* v1 `tasks` files of the container's cgroups, opened by the monitor before clone. */
+#define MAX_SELF_CG 32
+static int self_cg_fds[MAX_SELF_CG];
+static int self_cg_n;
+
+/* A cgroup file the child writes "0" into itself: a v1 `tasks` file. Moving a single
+ * thread that is the caller skips the kernel's threadgroup lock, whose write side waits
+ * for an RCU grace period (10-25 ms on this kind of host); writing a pid into
+ * cgroup.procs takes it. The child is single-threaded, so the thread is the process. */
+static int is_self_cgroup(const char *path) {
+  size_t n = strlen(path);
+  return n >= 6 && !strcmp(path + n - 6, "/tasks");
+}
 
 static void send_fd(int sock, int fd) {
   char c = 'T';
@@ -663,7 +676,12 @@ static int child_main(void *arg) {
    * joined here so that the monitor itself keeps the host's files. setns() of a mount
    * namespace also moves root and cwd to that namespace's root. */
   if (join_mnt_fd >= 0 && setns(join_mnt_fd, CLONE_NEWNS) < 0) die1("setns", errno, "mnt");
-  /* Wait until the monitor has placed us in our cgroup. */
+  /* Into our cgroups first, so that everything we do from here on is accounted there. */
+  for (int i = 0; i < self_cg_n; i++) {
+    if (write(self_cg_fds[i], "0", 1) != 1) die1("cgroup", errno, "tasks");
+    close(self_cg_fds[i]);
+  }
+  /* Wait until the monitor has placed us in the cgroups it writes for us (v2). */
   char go;
   if (read(sync_child_fd, &go, 1) != 1) _exit(125);
 
@@ -718,7 +736,7 @@ static int child_main(void *arg) {
       if (fd < 0) die_rec(r, errno);
       close(fd);
     } else if (!strcmp(op, "env") || !strcmp(op, "winsize") || !strcmp(op, "ns") || !strcmp(op, "cgroup") ||
-               !strcmp(op, "pidfile") || !strcmp(op, "exitfile") || !strcmp(op, "cleanup") || !strcmp(op, "log") ||
+               !strcmp(op, "exitfile") || !strcmp(op, "cleanup") || !strcmp(op, "log") ||
                !strcmp(op, "attach") || !strcmp(op, "detach") || !strcmp(op, "join")) {
       /* read elsewhere, or the monitor's business */
     } else {
@@ -728,8 +746,8 @@ static int child_main(void *arg) {
   if (!argv_rec || argv_rec->n < 2) die1("argv", EINVAL, NULL);
 
   /* Nothing of the user's runs before we are in the container's cgroups: the monitor
-   * moved us there while we built the rootfs (a v1 cgroup migration waits for an RCU
-   * grace period, ~15 ms: worth overlapping with the mounts). */
+   * wrote our pid into each cgroup.procs (v2) while we built the rootfs (a migration of a
+   * whole thread group waits for an RCU grace period: worth overlapping with the mounts). */
   if (read(sync_child_fd, &go, 1) != 1 || go != 'c') _exit(125);
 
   if (tty) setup_console();
@@ -815,7 +833,8 @@ static void write_file(const char *path, const char *content) {
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   write_full(fd, content, strlen(content));
-  fsync(fd);
+  /* no fsync: readers need the rename's atomicity, not durability (after a crash of
+   * the machine the container is gone either way, and its end is repaired as 255) */
   close(fd);
   rename(tmp, path);
 }
@@ -934,6 +953,14 @@ int main(int argc, char **argv) {
     flags = 0;
   }
 
+  for (int i = 0; i < nrecs; i++) {
+    if (strcmp(recs[i].f[0], "cgroup") || !is_self_cgroup(recs[i].f[1])) continue;
+    if (self_cg_n == MAX_SELF_CG) die_rec(&recs[i], E2BIG);
+    int fd = open(recs[i].f[1], O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die_rec(&recs[i], errno);
+    self_cg_fds[self_cg_n++] = fd;
+  }
+
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die1("socketpair", errno, NULL);
 
@@ -970,13 +997,14 @@ int main(int argc, char **argv) {
     _exit(child_main(NULL));
   }
   close(sv[1]);
+  for (int i = 0; i < self_cg_n; i++) close(self_cg_fds[i]);
   if (child_stdin >= 0) close(child_stdin);
   if (child_stdout >= 0) close(child_stdout);
   if (child_stderr >= 0) close(child_stderr);
 
   /* Let the child build its rootfs while we place it in its cgroups; it waits for the
    * second byte before it runs anything of the user's. */
-  if (write(sv[0], "g", 1) != 1) {
+  if (write(sv[0], "g", 1) != 1 && errno != EPIPE) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     die1("sync", errno, NULL);
@@ -984,7 +1012,7 @@ int main(int argc, char **argv) {
   char pidbuf[32];
   snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
   for (int i = 0; i < nrecs; i++) {
-    if (strcmp(recs[i].f[0], "cgroup")) continue;
+    if (strcmp(recs[i].f[0], "cgroup") || is_self_cgroup(recs[i].f[1])) continue;
     int fd = open(recs[i].f[1], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, pidbuf, strlen(pidbuf)) < 0) {
       int e = errno;
@@ -1023,10 +1051,7 @@ int main(int argc, char **argv) {
     return 125;
   }
 
-  rec_t *pf = find("pidfile");
   char line[256];
-  snprintf(line, sizeof(line), "%d\n", pid);
-  if (pf) write_file(pf->f[1], line);
   /* The start time is taken here, not by the CLI: a short command may be over before
    * the CLI reads this line. */
   struct timespec started;

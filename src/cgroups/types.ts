@@ -24,7 +24,11 @@ export interface CgroupLimits {
 
 /** What the runtime needs to place the container's PID 1 into its cgroup before execve. */
 export interface CgroupPlacement {
-  /** absolute paths of cgroup.procs files to which the helper writes the container's pid */
+  /**
+   * absolute paths of the files that place the container's first process: v2 cgroup.procs
+   * files, into which the helper's monitor writes the pid; v1 `tasks` files, into which the
+   * (single-threaded) child writes "0" itself, the one migration that needs no RCU wait
+   */
   procsFiles: string[];
   /** the container's cgroup path relative to each hierarchy root, e.g. "/mydocker/<id>" */
   path: string;

@@ -102,7 +102,10 @@ export class V1Driver implements CgroupDriver {
     const first = this.layout.hierarchies[0];
     const warnings = warningsV1(limits, pl);
     return {
-      procsFiles: this.layout.hierarchies.map((h) => path.join(this.parentDir(h), id, 'cgroup.procs')),
+      // `tasks`, not cgroup.procs: the helper's child moves itself by writing "0", which
+      // skips the kernel's threadgroup lock and the RCU grace period its write side waits
+      // for (10-25 ms here). The child is single-threaded, so its one thread is the process.
+      procsFiles: this.layout.hierarchies.map((h) => path.join(this.parentDir(h), id, 'tasks')),
       path: path.posix.join(first.root, this.parent, id),
       ...(warnings.length ? { warnings } : {}),
     };

@@ -5,6 +5,7 @@ import { globalRoot } from './main';
 import * as resources from './flags/resources';
 import * as volumes from './flags/volumes';
 import * as security from './flags/security';
+import { mark } from '../common/trace';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -50,6 +51,7 @@ export function registerRun(program: Command): void {
   volumes.register(run);
   security.register(run);
   run.action(async (image: string, command: string[], o: any, cmd: Command) => {
+    mark('flags parsed');
     const cwd = process.cwd();
     const hostConfig = {
       AutoRemove: !!o.rm,

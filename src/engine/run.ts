@@ -10,6 +10,7 @@ import type { Engine } from './engine';
 import { createContainer, CreateOptions } from './create';
 import { startContainer } from './start';
 import { finalizeContainer, removeContainer, collectGarbage } from './teardown';
+import { mark } from '../common/trace';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -90,13 +91,22 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
   } finally {
     proxy.close();
   }
+  mark('exit reported');
+  let toRemove: ContainerRecord | undefined;
   try {
-    finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid });
+    toRemove = finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid, deferRemoval: true });
+    mark('finalized');
   } finally {
     // Even when the cleanup failed (and says so), the monitor must be let go: it would
-    // otherwise wait for us forever.
+    // otherwise wait for us forever. It exits while we delete a --rm container.
     monitor.ack();
+  }
+  try {
+    if (toRemove) removeContainer(engine, toRemove, { removeAnonymousVolumes: true });
+    mark('removed');
+  } finally {
     await monitor.exited();
+    mark('helper gone');
   }
   return exitCodeOf(status);
 }
@@ -104,9 +114,12 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
 /** Runs a container; resolves to the exit code `mydocker run` returns. */
 export async function runContainer(engine: Engine, opts: RunOptions, print: (line: string) => void): Promise<number> {
   if (!opts.detach) checkTtyInput(opts.tty, opts.interactive);
+  mark('engine loaded');
   collectGarbage(engine);
   const image = engine.resolveImage(opts.image);
+  mark('image found');
   const rec = createContainer(engine, image, opts);
+  mark('record created');
   const proxy = opts.detach ? undefined : new SignalProxy(opts.tty);
   let started;
   try {
@@ -122,5 +135,6 @@ export async function runContainer(engine: Engine, opts: RunOptions, print: (lin
     print(rec.Id);
     return 0;
   }
+  mark('running');
   return waitAttached(engine, rec, started.monitor, proxy);
 }

@@ -282,8 +282,8 @@ function writeRules(file: string, rules: readonly string[]): void {
 
 /**
  * At start, after the resource cgroups: the device cgroup that allows only the default
- * device nodes (everything under --privileged). Returns the cgroup.procs file for the
- * helper to place the pid in.
+ * device nodes (everything under --privileged). Returns the `tasks` file in which the
+ * helper's child places itself (see CgroupPlacement.procsFiles).
  *
  * cgroup v1 only. On a v2 host the kernel has no device files: a device policy there is
  * an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the container's cgroup with
@@ -317,18 +317,18 @@ export function setupDeviceCgroup(engine: Engine, rec: ContainerRecord): string[
     removeDeviceCgroup(engine, rec.Id);
     throw e;
   }
-  return [path.join(dir, 'cgroup.procs')];
+  return [path.join(dir, 'tasks')];
 }
 
 /**
- * The device cgroup's cgroup.procs file of a running container, for an `exec` to join
+ * The device cgroup's `tasks` file of a running container, for an `exec` to join
  * ([] when the container has none).
  */
 export function deviceCgroupProcs(engine: Engine, id: string): string[] {
   if (engine.cgroups().version !== 1) return [];
   const dir = deviceCgroupDir(engine, id);
   if (dir === null) return [];
-  const procs = path.join(dir, 'cgroup.procs');
+  const procs = path.join(dir, 'tasks');
   return fs.existsSync(procs) ? [procs] : [];
 }
 

@@ -18,6 +18,7 @@ import { cgroupLimitsOf } from './resources';
 import { plannedMounts } from './volumes';
 import { nsToIso } from './teardown';
 import { securityOf, setupDeviceCgroup, removeDeviceCgroup } from './security';
+import { mark } from '../common/trace';
 
 function strerror(errno: number): string {
   const e = getSystemErrorMap().get(-errno);
@@ -96,13 +97,16 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   const dir = engine.containers.dir(id);
   const cwd = rec.Config.WorkingDir || '/';
   // What a previous run of this container left is not this run's.
-  for (const f of ['exit.json', 'pid']) unlinkIfExists(path.join(dir, f));
+  unlinkIfExists(path.join(dir, 'exit.json'));
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
+  mark('cgroups');
   // Limits this host cannot apply were dropped; say so, as Docker does.
   for (const w of cg.warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
   try {
     const procs = [...cg.procsFiles, ...setupDeviceCgroup(engine, rec)];
+    mark('device cgroup');
     const security = securityOf(engine, rec);
+    mark('security');
     const plan = buildPlan({
       rootfs: path.join(dir, 'merged'),
       lowerDirs: rec.LayerDirs,
@@ -120,7 +124,6 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       mounts: plannedMounts(engine, rec),
       security,
       cgroupProcs: procs,
-      pidFile: path.join(dir, 'pid'),
       exitFile: path.join(dir, 'exit.json'),
       cleanup: engine.cleanupCommand(id),
       logFile: logFileOf(engine, id),
@@ -128,7 +131,9 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       detach: io.detach,
     });
     if (log.enabled('debug')) log.debug('starting container', { id, plan: plan.map((op) => op.join(' ')) });
+    mark('plan built');
     const started = await launch(plan, io.detach, cwd);
+    mark('exec reported');
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);
     rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: started.startedAt ? nsToIso(started.startedAt) : new Date().toISOString(), FinishedAt: rec.State.FinishedAt };

@@ -64,16 +64,25 @@ export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { re
 /**
  * Records the end of a container and releases what it held. Idempotent: the CLI, the
  * monitor's fallback and garbage collection may all call it.
+ *
+ * With `deferRemoval`, a --rm container is not deleted here: the record is returned for
+ * the caller to pass to removeContainer (the CLI first lets the monitor go, so that its
+ * exit overlaps the deletion).
  */
-export function finalizeContainer(engine: Engine, id: string, status?: ExitStatus, opts: { monitor?: number } = {}): void {
+export function finalizeContainer(
+  engine: Engine,
+  id: string,
+  status?: ExitStatus,
+  opts: { monitor?: number; deferRemoval?: boolean } = {},
+): ContainerRecord | undefined {
   const rec = engine.containers.get(id);
-  if (!rec) return;
+  if (!rec) return undefined;
   if (opts.monitor !== undefined) {
     // A monitor finalizes only its own run: if the container was started again since,
     // the record belongs to the new run's monitor. (With no run recorded, finalizing
     // again is harmless: it is idempotent.)
     const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
-    if (info && info.monitor !== opts.monitor) return;
+    if (info && info.monitor !== opts.monitor) return undefined;
   }
   const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
   let oom = false;
@@ -95,11 +104,13 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
     OOMKilled: oom,
     FinishedAt: st ? nsToIso(st.finishedAt) : new Date().toISOString(),
   };
-  unlinkIfExists(engine.containers.file(id, 'pid'));
   // The end is recorded before anything is deleted: if the removal is refused (something
   // is mounted under the container), the record is true and a later rm can finish it.
   engine.containers.save(rec);
-  if (rec.HostConfig.AutoRemove) removeContainer(engine, rec, { removeAnonymousVolumes: true });
+  if (!rec.HostConfig.AutoRemove) return undefined;
+  if (opts.deferRemoval) return rec;
+  removeContainer(engine, rec, { removeAnonymousVolumes: true });
+  return undefined;
 }
 
 /**

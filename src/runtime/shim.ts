@@ -7,6 +7,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import type { Socket } from 'node:net';
 import { encodePlan, Op, ShimError, ShimMessage } from './protocol';
+import { mark } from '../common/trace';
 
 export interface ExitStatus {
   /** exit code, or -1 when killed by a signal */
@@ -114,10 +115,12 @@ export async function start(ops: readonly Op[], opts: { detach?: boolean } = {})
   // output would otherwise wait for the container's end.
   const stdio = opts.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
   const child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe'] as any });
+  mark('helper spawned');
   const ctl = child.stdio[3] as Socket;
   const rc = new RunningContainer(child, ctl);
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   ctl.write(encodePlan(ops));
+  mark('plan sent');
   const msg = await Promise.race([rc.message(), spawnError]);
   if (msg && 'pid' in msg) return { pid: msg.pid, startedAt: msg.startedAt, rc };
   await rc.exited();

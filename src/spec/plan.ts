@@ -56,11 +56,10 @@ export interface PlanInput {
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   mounts: PlannedMount[];
   security?: SecuritySettings;
-  /** cgroup.procs files the monitor writes the pid into */
+  /** files that place the first process in its cgroups (see CgroupPlacement.procsFiles) */
   cgroupProcs: string[];
   /** unshare a cgroup namespace once placed in the cgroup (v2 hosts, as Docker) */
   cgroupns?: boolean;
-  pidFile: string;
   exitFile: string;
   /** the command the monitor runs if the CLI is gone when the container exits */
   cleanup: string[];
@@ -179,7 +178,6 @@ export function buildPlan(p: PlanInput): Op[] {
   for (const r of sec.rlimits ?? []) ops.push(['rlimit', String(r.resource), String(r.soft), String(r.hard)]);
   processOps(ops, p, sec);
   if (p.logFile) ops.push(['log', p.logFile]);
-  ops.push(['pidfile', p.pidFile]);
   ops.push(['exitfile', p.exitFile]);
   ops.push(['cleanup', ...p.cleanup]);
   return ops;

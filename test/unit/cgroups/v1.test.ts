@@ -53,7 +53,7 @@ test('hybrid host: v1 driver, one cgroup per used hierarchy, cpuset initialised 
   });
   assert.deepEqual(
     p.procsFiles,
-    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'].map((c) => path.join(cg, c, 'mydocker', ID, 'cgroup.procs')),
+    ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'blkio'].map((c) => path.join(cg, c, 'mydocker', ID, 'tasks')),
   );
   assert.equal(p.path, `/mydocker/${ID}`);
   assert.ok(!fs.existsSync(path.join(cg, 'devices/mydocker')), 'unused hierarchies are left alone');
@@ -107,7 +107,7 @@ test('co-mounted cpu,cpuacct: one directory serves both', () => {
   const d = openCgroups({ mountinfo: COMOUNTED, fsRoot: root, fs: fake, hostMemory: () => HOST_MEM });
   const p = d.create(ID, { cpuShares: 512, cpuQuota: 20000 });
   assert.equal(p.procsFiles.length, 6);
-  assert.equal(p.procsFiles[0], path.join(cg, 'cpu,cpuacct/mydocker', ID, 'cgroup.procs'));
+  assert.equal(p.procsFiles[0], path.join(cg, 'cpu,cpuacct/mydocker', ID, 'tasks'));
   assert.equal(read(`cpu,cpuacct/mydocker/${ID}/cpu.shares`), '512');
   fake.set(path.join(cg, 'cpu,cpuacct/mydocker', ID, 'cpuacct.usage'), '987654321\n');
   assert.equal(d.stats(ID).cpuUsageNs, 987654321);

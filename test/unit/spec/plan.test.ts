@@ -8,7 +8,7 @@ const input: PlanInput = {
   hostname: 'h', env: ['PATH=/bin'], argv: ['sh', '-c', 'a b'], cwd: '/srv', tty: false, stdin: false,
   etcFiles: { hostname: '/r/c/hostname', hosts: '/r/c/hosts', resolvConf: '/r/c/resolv.conf' },
   mounts: [{ kind: 'bind', source: '/data', target: '/data', readonly: true, file: false }],
-  cgroupProcs: ['/sys/fs/cgroup/pids/m/id/cgroup.procs'], pidFile: '/r/c/pid', exitFile: '/r/c/exit.json', cleanup: ['/node', 'x'], attach: true,
+  cgroupProcs: ['/sys/fs/cgroup/pids/m/id/cgroup.procs'], exitFile: '/r/c/exit.json', cleanup: ['/node', 'x'], attach: true,
 };
 
 const names = (ops: readonly (readonly string[])[]) => ops.map((o) => o[0]);
