@@ -3,11 +3,12 @@
  *
  * Node cannot run code between clone() and execve() (it is multi-threaded from its
  * first instruction), so this small single-threaded program does exactly that part.
- * It receives a plan from the TypeScript engine on fd 3 (a socket), clones the
+ * It reads a plan the TypeScript engine wrote into a file on fd 4, clones the
  * container with the requested namespaces, performs the plan's steps in order inside
  * them, and execve()s the user's command as PID 1. It then stays behind as the
  * container's monitor: it relays the pty, forwards signals, waits for the exit,
- * records it, and makes sure the engine's cleanup runs even if the CLI died.
+ * records it, reports on fd 3 (a socket), and makes sure the engine's cleanup runs
+ * even if the CLI died.
  *
  * No policy lives here. Every path, flag, mask and program comes from the plan; an
  * operation that fails is reported back as one JSON line naming the operation, its
@@ -49,7 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CTL_FD 3 /* socket to the engine: plan in, JSON lines out */
+#define CTL_FD 3  /* socket to the engine: JSON lines out, "ok" in */
+#define PLAN_FD 4 /* the plan, an unlinked file the engine wrote before starting us */
 
 /* ---------- plan ---------- */
 
@@ -81,7 +83,7 @@ static int read_plan(void) {
   char hdr[32];
   size_t i = 0;
   while (i < sizeof(hdr) - 1) {
-    ssize_t r = read(CTL_FD, hdr + i, 1);
+    ssize_t r = read(PLAN_FD, hdr + i, 1);
     if (r < 0 && errno == EINTR) continue;
     if (r != 1) return -1;
     if (hdr[i] == '\n') break;
@@ -89,7 +91,8 @@ static int read_plan(void) {
   }
   hdr[i] = 0;
   size_t len = strtoul(hdr, NULL, 10);
-  char *buf = read_all(CTL_FD, len);
+  char *buf = read_all(PLAN_FD, len);
+  close(PLAN_FD);
   if (!buf) return -1;
   int cap = 64;
   recs = calloc(cap, sizeof(rec_t));
@@ -930,7 +933,7 @@ int main(int argc, char **argv) {
   (void)argv;
   signal(SIGPIPE, SIG_IGN);
   if (read_plan() < 0) {
-    fprintf(stderr, "mydocker-shim: no valid plan on fd 3 (this program is started by mydocker)\n");
+    fprintf(stderr, "mydocker-shim: no valid plan on fd 4 (this program is started by mydocker)\n");
     return 125;
   }
   rec_t *ns = find("ns"), *t;

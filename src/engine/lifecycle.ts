@@ -174,14 +174,14 @@ export async function execInContainer(engine: Engine, ref: string, o: ExecOption
     detach: o.detach,
   });
   if (o.detach) {
-    (await launch(plan, true, cwd)).rc.release();
+    (await launch(plan, true, cwd, engine.containers.dir(rec.Id))).rc.release();
     return 0;
   }
   // An exec passes on the signals a caller sends it (SIGINT and SIGQUIT stay with the terminal),
   // from before the start, as `run` does.
   const proxy = new SignalProxy(o.tty, ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']);
   try {
-    const { rc } = await launch(plan, false, cwd);
+    const { rc } = await launch(plan, false, cwd, engine.containers.dir(rec.Id));
     proxy.attach(rc);
     const msg = await rc.message();
     rc.ack();

@@ -64,11 +64,12 @@ export function startErrorOf(e: ShimError, cwd: string): MydockerError {
 /**
  * Starts the helper with a plan (a container's, or an exec's) and waits until the
  * process has exec'd; a step the helper reports as failed becomes the user's error.
+ * `dir` is the container's directory (the plan's unnamed file is made there).
  */
-export async function launch(plan: readonly Op[], detach: boolean, cwd: string): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
+export async function launch(plan: readonly Op[], detach: boolean, cwd: string, dir: string): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
   const { start, ShimStartError } = await import('../runtime/shim');
   try {
-    return await start(plan, { detach });
+    return await start(plan, { detach, planDir: dir });
   } catch (e) {
     if (e instanceof ShimStartError) throw startErrorOf(e.shimError, cwd);
     throw e;
@@ -132,7 +133,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     });
     if (log.enabled('debug')) log.debug('starting container', { id, plan: plan.map((op) => op.join(' ')) });
     mark('plan built');
-    const started = await launch(plan, io.detach, cwd);
+    const started = await launch(plan, io.detach, cwd, dir);
     mark('exec reported');
     const { pid, rc } = started;
     engine.markRunning(id, pid, rc.child.pid ?? 0);

@@ -106,21 +106,54 @@ export class ShimStartError extends Error {
   }
 }
 
+// O_TMPFILE (Linux's generic value; x86-64 and arm64 share it): a file with no name.
+const O_TMPFILE = 0o20000000 | fs.constants.O_DIRECTORY;
+
 /**
- * Starts the helper, sends the plan and waits until the container's process has
- * exec'd (returns its pid) or failed (throws ShimStartError).
+ * The plan in a file that has no name, open for the helper to read from offset 0: it is
+ * there before the helper starts, so the helper never waits for us to set up the socket.
+ * (Only root can reach it, through /proc/<pid>/fd: it may hold the container's env.)
  */
-export async function start(ops: readonly Op[], opts: { detach?: boolean } = {}): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
+export function planFile(dir: string, plan: Buffer): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o600);
+  } catch {
+    // a file system without O_TMPFILE: a named file, unlinked at once
+    const name = path.join(dir, `.plan.${process.pid}.${Date.now()}`);
+    fd = fs.openSync(name, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    fs.unlinkSync(name);
+  }
+  try {
+    // at position 0, which leaves the file offset (shared with the helper) at 0
+    if (fs.writeSync(fd, plan, 0, plan.length, 0) !== plan.length) throw new Error('short write of the plan');
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/**
+ * Starts the helper with the plan and waits until the container's process has exec'd
+ * (returns its pid) or failed (throws ShimStartError). `planDir` is a directory of the
+ * engine's for the plan's unnamed file.
+ */
+export async function start(ops: readonly Op[], opts: { detach?: boolean; planDir: string }): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
   // A detached monitor must hold none of the caller's descriptors: whoever reads our
   // output would otherwise wait for the container's end.
   const stdio = opts.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
-  const child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe'] as any });
+  const plan = planFile(opts.planDir, encodePlan(ops));
+  let child: ChildProcess;
+  try {
+    child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe', plan] as any });
+  } finally {
+    fs.closeSync(plan);
+  }
   mark('helper spawned');
   const ctl = child.stdio[3] as Socket;
   const rc = new RunningContainer(child, ctl);
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  ctl.write(encodePlan(ops));
-  mark('plan sent');
   const msg = await Promise.race([rc.message(), spawnError]);
   if (msg && 'pid' in msg) return { pid: msg.pid, startedAt: msg.startedAt, rc };
   await rc.exited();
