@@ -92,21 +92,14 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
     proxy.close();
   }
   mark('exit reported');
-  let toRemove: ContainerRecord | undefined;
   try {
-    toRemove = finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid, deferRemoval: true });
+    finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid });
     mark('finalized');
   } finally {
     // Even when the cleanup failed (and says so), the monitor must be let go: it would
-    // otherwise wait for us forever. It exits while we delete a --rm container.
-    monitor.ack();
-  }
-  try {
-    if (toRemove) removeContainer(engine, toRemove, { removeAnonymousVolumes: true });
-    mark('removed');
-  } finally {
-    await monitor.exited();
-    mark('helper gone');
+    // otherwise wait for us forever. It has restored the terminal and relayed the last
+    // output before it reported the exit, so we need not wait for it to exit.
+    monitor.dismiss();
   }
   return exitCodeOf(status);
 }

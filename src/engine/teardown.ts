@@ -64,25 +64,16 @@ export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { re
 /**
  * Records the end of a container and releases what it held. Idempotent: the CLI, the
  * monitor's fallback and garbage collection may all call it.
- *
- * With `deferRemoval`, a --rm container is not deleted here: the record is returned for
- * the caller to pass to removeContainer (the CLI first lets the monitor go, so that its
- * exit overlaps the deletion).
  */
-export function finalizeContainer(
-  engine: Engine,
-  id: string,
-  status?: ExitStatus,
-  opts: { monitor?: number; deferRemoval?: boolean } = {},
-): ContainerRecord | undefined {
+export function finalizeContainer(engine: Engine, id: string, status?: ExitStatus, opts: { monitor?: number } = {}): void {
   const rec = engine.containers.get(id);
-  if (!rec) return undefined;
+  if (!rec) return;
   if (opts.monitor !== undefined) {
     // A monitor finalizes only its own run: if the container was started again since,
     // the record belongs to the new run's monitor. (With no run recorded, finalizing
     // again is harmless: it is idempotent.)
     const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
-    if (info && info.monitor !== opts.monitor) return undefined;
+    if (info && info.monitor !== opts.monitor) return;
   }
   const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
   let oom = false;
@@ -107,10 +98,7 @@ export function finalizeContainer(
   // The end is recorded before anything is deleted: if the removal is refused (something
   // is mounted under the container), the record is true and a later rm can finish it.
   engine.containers.save(rec);
-  if (!rec.HostConfig.AutoRemove) return undefined;
-  if (opts.deferRemoval) return rec;
-  removeContainer(engine, rec, { removeAnonymousVolumes: true });
-  return undefined;
+  if (rec.HostConfig.AutoRemove) removeContainer(engine, rec, { removeAnonymousVolumes: true });
 }
 
 /**
