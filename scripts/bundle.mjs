@@ -1,7 +1,24 @@
 // Bundles the CLI into one file: one read and one parse at start, no module
 // resolution walk through node_modules on every `mydocker` invocation.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
+
+// commander requires child_process at load, for executable subcommands, which this CLI
+// does not have. Loading child_process (with net, dgram and the stream modules) costs a
+// few milliseconds on every command; only the verbs that start the helper need it. So
+// commander gets it through a proxy that loads it on first use.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+      loader: 'js',
+    }));
+  },
+};
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -17,5 +34,8 @@ await build({
   logLevel: 'warning',
   // Native addons stay in node_modules and load only when a command needs them.
   external: ['koffi', 'node-pty'],
+  plugins: [lazyChildProcessForCommander],
 });
 chmodSync('dist/mydocker.js', 0o755);
+// The code caches belong to the previous bundle (bin/mydocker also keys them by its size and mtime).
+rmSync('dist/.cache', { recursive: true, force: true });

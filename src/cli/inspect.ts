@@ -11,6 +11,7 @@
 import { Command } from 'commander';
 import { MydockerError, NotFoundError, UsageError } from '../common/errors';
 import { globalRoot } from './main';
+import { writeOut, writeErr } from '../common/stdio';
 
 const TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
 
@@ -103,11 +104,11 @@ export async function runInspect(cmd: Command, refs: string[], o: { format?: str
       else throw e;
     }
   }
-  if (tmpl) process.stdout.write(out === '' ? '\n' : out);
-  else if (found.length === 0) process.stdout.write('[]\n');
-  else process.stdout.write(goJson(found, { indent: format === 'json' ? '' : '    ', escapeHTML: true }) + '\n');
+  if (tmpl) writeOut(out === '' ? '\n' : out);
+  else if (found.length === 0) writeOut('[]\n');
+  else writeOut(goJson(found, { indent: format === 'json' ? '' : '    ', escapeHTML: true }) + '\n');
   if (errors.length) {
-    for (const line of errors) process.stderr.write(`mydocker: ${line}\n`);
+    for (const line of errors) writeErr(`mydocker: ${line}\n`);
     process.exitCode = 1;
   }
 }

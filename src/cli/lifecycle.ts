@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { isMydockerError, UsageError } from '../common/errors';
 import { globalRoot } from './main';
+import { writeOut, writeErr } from '../common/stdio';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -19,10 +20,10 @@ async function eachContainer(refs: string[], fn: (ref: string) => Promise<void>)
   for (const ref of refs) {
     try {
       await fn(ref);
-      process.stdout.write(ref + '\n');
+      writeOut(ref + '\n');
     } catch (e) {
       if (!isMydockerError(e)) throw e;
-      process.stderr.write(`mydocker: ${e.message}\n`);
+      writeErr(`mydocker: ${e.message}\n`);
       failed = true;
     }
   }
@@ -100,10 +101,10 @@ export function registerLifecycle(program: Command): void {
       let failed = false;
       for (const ref of refs) {
         try {
-          process.stdout.write(`${await waitContainer(engine, ref)}\n`);
+          writeOut(`${await waitContainer(engine, ref)}\n`);
         } catch (e) {
           if (!isMydockerError(e)) throw e;
-          process.stderr.write(`mydocker: ${e.message}\n`);
+          writeErr(`mydocker: ${e.message}\n`);
           failed = true;
         }
       }
@@ -150,8 +151,8 @@ export function registerLifecycle(program: Command): void {
       const { streamLogs } = await import('../engine/lifecycle');
       const engine = await engineOf(cmd);
       await streamLogs(engine, ref, { follow: !!o.follow, tail: o.tail, timestamps: !!o.timestamps, since: o.since, until: o.until }, {
-        stdout: (s) => process.stdout.write(s),
-        stderr: (s) => process.stderr.write(s),
+        stdout: (s) => writeOut(s),
+        stderr: (s) => writeErr(s),
       });
     });
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isMydockerError, UsageError } from '../common/errors';
 import { configureLog, isLogLevelValid } from '../common/log';
 import { resolveRoot } from '../state/paths';
+import { writeErr, writeOut } from '../common/stdio';
 
 export interface GlobalOptions {
   root?: string;
@@ -101,7 +102,7 @@ export function buildProgram(verb?: string): Command {
     .helpOption('--help', 'print usage')
     .enablePositionalOptions()
     .showSuggestionAfterError(false)
-    .configureOutput({ outputError: () => {} })
+    .configureOutput({ outputError: () => {}, writeOut, writeErr })
     .exitOverride()
     .hook('preAction', (_cmd, action) => {
       const g = action.optsWithGlobals() as GlobalOptions;
@@ -114,24 +115,24 @@ export function buildProgram(verb?: string): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(verbOf(argv));
-  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
+  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {}, writeOut, writeErr });
   try {
     await program.parseAsync(argv);
     return (process.exitCode as number | undefined) ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      process.stderr.write(`mydocker: ${flagError(e)}\n`);
+      writeErr(`mydocker: ${flagError(e)}\n`);
       return 125;
     }
     if (isMydockerError(e)) {
-      process.stderr.write(`mydocker: ${e.message}\n`);
-      if (process.argv.includes('--debug') && e.cause) process.stderr.write(String((e.cause as Error).stack ?? e.cause) + '\n');
+      writeErr(`mydocker: ${e.message}\n`);
+      if (process.argv.includes('--debug') && e.cause) writeErr(String((e.cause as Error).stack ?? e.cause) + '\n');
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`mydocker: ${err.message}\n`);
-    if (process.argv.includes('--debug') || process.argv.includes('-D')) process.stderr.write(String(err.stack) + '\n');
+    writeErr(`mydocker: ${err.message}\n`);
+    if (process.argv.includes('--debug') || process.argv.includes('-D')) writeErr(String(err.stack) + '\n');
     return 125;
   }
 }
@@ -142,7 +143,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`mydocker: ${(e as Error).message}\n`);
+      writeErr(`mydocker: ${(e as Error).message}\n`);
       process.exitCode = 125;
     },
   );

@@ -7,6 +7,7 @@ import fs = require('node:fs');
 import { Command } from 'commander';
 import { MydockerError } from '../common/errors';
 import { globalRoot } from './main';
+import { writeOut } from '../common/stdio';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -35,7 +36,7 @@ export function readLineSync(fd = 0): string {
 
 /** docker's prompt.Confirm: "<message> [y/N] ", true only for "y" or "Y". */
 export function confirm(message: string, input: () => string = () => readLineSync()): boolean {
-  process.stdout.write(`${message} [y/N] `);
+  writeOut(`${message} [y/N] `);
   return input().trim().toLowerCase() === 'y';
 }
 
@@ -75,7 +76,7 @@ export async function runPrune(cmd: Command, o: PruneFlags): Promise<void> {
   });
   let out = '';
   if (report.deleted.length) out = 'Deleted Containers:\n' + report.deleted.map((id) => id + '\n').join('') + '\n';
-  process.stdout.write(out + `Total reclaimed space: ${humanSize(report.reclaimed)}\n`);
+  writeOut(out + `Total reclaimed space: ${humanSize(report.reclaimed)}\n`);
 }
 
 export function registerPrune(parent: Command): Command {

@@ -17,6 +17,7 @@ import { ellipsis, goQuote, truncateId } from './format/text';
 import { GO_TYPE } from './format/gofmt';
 import { nilPtr } from './format/values';
 import { familiarString, parseNormalizedNamed } from '../image/reference';
+import { writeOut, writeErr } from '../common/stdio';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -239,7 +240,7 @@ export async function runPs(cmd: Command, o: PsFlags): Promise<void> {
   const quiet = !!o.quiet;
   let size = !!o.size;
   const format = o.format ?? '';
-  if (format !== '' && quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+  if (format !== '' && quiet) writeErr('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
 
   // As docker: a --format is checked before anything is listed, and asking for .Size
   // turns sizes on.
@@ -276,7 +277,7 @@ export async function runPs(cmd: Command, o: PsFlags): Promise<void> {
     rows.map((r) => new ContainerContext(r, trunc, now)),
     { header: CONTAINER_HEADER },
   );
-  process.stdout.write(text);
+  writeOut(text);
 }
 
 export interface PsCommandOptions {

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { isMydockerError } from '../common/errors';
 import { globalRoot } from './main';
+import { writeOut, writeErr } from '../common/stdio';
 
 interface RmFlags {
   force?: boolean;
@@ -32,10 +33,10 @@ export async function runRm(cmd: Command, refs: string[], o: RmFlags): Promise<v
   );
   const errors: string[] = [];
   results.forEach((r, i) => {
-    if (r.removed) process.stdout.write(refs[i] + '\n');
+    if (r.removed) writeOut(refs[i] + '\n');
     if (r.error) errors.push(r.error);
   });
-  for (const line of errors) process.stderr.write(`mydocker: ${line}\n`);
+  for (const line of errors) writeErr(`mydocker: ${line}\n`);
   if (errors.length) process.exitCode = 1;
 }
 

@@ -6,6 +6,7 @@ import * as resources from './flags/resources';
 import * as volumes from './flags/volumes';
 import * as security from './flags/security';
 import { mark } from '../common/trace';
+import { writeOut } from '../common/stdio';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -78,6 +79,6 @@ export function registerRun(program: Command): void {
       user: o.user,
       hostConfig,
       detach: !!o.detach,
-    }, (line) => process.stdout.write(line + '\n'));
+    }, (line) => writeOut(line + '\n'));
   });
 }

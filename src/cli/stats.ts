@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import type { StatsEntry } from '../engine/stats';
 import { globalRoot } from './main';
+import { writeOut } from '../common/stdio';
 
 /** Go's %.<precision>g: shortest of fixed or exponent form, trailing zeros dropped. */
 export function formatG(x: number, precision: number): string {
@@ -98,7 +99,7 @@ export function registerStats(program: Command): void {
       const targets = () => (refs.length ? named : st.statsTargets(engine, !!o.all));
 
       if (!o.stream) {
-        process.stdout.write(render(await st.collectOnce(engine, targets()), o.trunc));
+        writeOut(render(await st.collectOnce(engine, targets()), o.trunc));
         return;
       }
       // Streaming: a reading per second, each against the one before, until interrupted.
@@ -115,7 +116,7 @@ export function registerStats(program: Command): void {
           const samples = recs.map((r) => st.sampleContainer(engine, r));
           if (!first) {
             const entries = samples.map((s) => st.entryOf(s, prev.get(s.id)));
-            process.stdout.write('\x1b[2J\x1b[H' + render(entries, o.trunc));
+            writeOut('\x1b[2J\x1b[H' + render(entries, o.trunc));
           }
           prev = new Map(samples.map((s) => [s.id, s]));
           const until = Date.now() + (first ? 100 : st.SAMPLE_INTERVAL_MS);

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { MydockerError } from '../common/errors';
 import { globalRoot } from './main';
 import { tabwrite } from './format/tabwriter';
+import { writeOut } from '../common/stdio';
 
 export interface ProcessList {
   Titles: string[];
@@ -88,7 +89,7 @@ export async function runTop(cmd: Command, ref: string, psOptions: string[]): Pr
   }
   if (!rec.State.Running) throw daemonError(`container ${rec.Id} is not running`);
   const pids = containerPids(engine, rec);
-  process.stdout.write(formatTop(parsePsOutput(runHostPs(psArgs, pids), pids)));
+  writeOut(formatTop(parsePsOutput(runHostPs(psArgs, pids), pids)));
 }
 
 export function registerTop(parent: Command): Command {

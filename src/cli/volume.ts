@@ -7,6 +7,7 @@ import { UsageError } from '../common/errors';
 import { globalRoot } from './main';
 import { GO_TYPE } from './format/gofmt';
 import type { Volume } from '../volume/store';
+import { writeOut, writeErr } from '../common/stdio';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -135,7 +136,7 @@ function readLineSync(): string {
 
 /** Docker's confirmation prompt; anything but y/yes is no. */
 function confirm(warning: string): boolean {
-  process.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+  writeOut(`${warning}\nAre you sure you want to continue? [y/N] `);
   const answer = readLineSync().toLowerCase();
   return answer === 'y' || answer === 'yes';
 }
@@ -171,7 +172,7 @@ export function registerVolume(program: Command): void {
       }
       const { store } = await open(cmd);
       const v = store.create(arg ?? o.name, { driver: o.driver, labels: keyValues(o.label), driverOptions: keyValues(o.opt) });
-      process.stdout.write(`${v.Name}\n`);
+      writeOut(`${v.Name}\n`);
     });
 
   volume
@@ -190,7 +191,7 @@ export function registerVolume(program: Command): void {
       const vols = store.list().filter((v) => matchesFilters(v, filters, (users.get(v.Name)?.length ?? 0) > 0));
       const { renderList } = await import('./format/formatter');
       const format = o.quiet ? '{{.Name}}' : o.format !== undefined && o.format !== '' ? o.format : VOLUME_TABLE;
-      process.stdout.write(renderList(format, vols.map((v) => volumeRow(v)), { header: VOLUME_HEADER }));
+      writeOut(renderList(format, vols.map((v) => volumeRow(v)), { header: VOLUME_HEADER }));
     });
 
   volume
@@ -220,10 +221,10 @@ export function registerVolume(program: Command): void {
       for (const n of names) {
         try {
           store.remove(n, { force: !!o.force, inUseBy: users });
-          process.stdout.write(`${n}\n`);
+          writeOut(`${n}\n`);
         } catch (e) {
           failed = true;
-          process.stderr.write(`mydocker: ${e instanceof Error ? e.message : String(e)}\n`);
+          writeErr(`mydocker: ${e instanceof Error ? e.message : String(e)}\n`);
         }
       }
       if (failed) process.exitCode = 1;
@@ -251,8 +252,8 @@ export function registerVolume(program: Command): void {
       if (r.removed.length > 0) out += `Deleted Volumes:\n${r.removed.map((n) => `${n}\n`).join('')}\n`;
       const { humanSize } = await import('./format/size');
       out += `Total reclaimed space: ${humanSize(r.reclaimedBytes)}\n`;
-      process.stdout.write(out);
-      for (const f of r.failed) process.stderr.write(`mydocker: ${f.error}\n`);
+      writeOut(out);
+      for (const f of r.failed) writeErr(`mydocker: ${f.error}\n`);
       if (r.failed.length > 0) process.exitCode = 1;
     });
 }

@@ -2,6 +2,7 @@
  * The engine's own log: quiet unless `--debug` or `--log-level` asks for it, written to
  * stderr in logrus' text form as Docker's CLI does (`time=... level=debug msg=...`).
  */
+import { writeErr } from './stdio';
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3, fatal: 4 } as const;
 export type Level = keyof typeof LEVELS;
 
@@ -20,7 +21,7 @@ function write(level: Level, msg: string, fields?: Record<string, unknown>): voi
   if (LEVELS[level] < threshold) return;
   let line = `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
   for (const [k, v] of Object.entries(fields ?? {})) line += ` ${k}=${JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
-  process.stderr.write(line + '\n');
+  writeErr(line + '\n');
 }
 
 export const log = {

@@ -2,7 +2,6 @@
  * `run`: create and start; in the foreground, pass signals on, wait and clean up;
  * detached, leave the container to its monitor and return its id.
  */
-import { isatty } from 'node:tty';
 import { MydockerError } from '../common/errors';
 import type { ExitStatus, RunningContainer } from '../runtime/shim';
 import type { ContainerRecord } from './containers';
@@ -24,6 +23,12 @@ export function exitCodeOf(s: ExitStatus): number {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 function noop(): void {}
+
+/** isatty(3) from node:tty, loaded on first use: it loads net, which `ps` and the other verbs that query containers do not need. */
+function isatty(fd: number): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+}
 
 export function callerWinsize(tty: boolean): { rows: number; cols: number } | undefined {
   // Only touch process.stdout when it is a terminal: creating the stream costs start-up time.

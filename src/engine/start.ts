@@ -19,6 +19,7 @@ import { plannedMounts } from './volumes';
 import { nsToIso } from './teardown';
 import { securityOf, setupDeviceCgroup, removeDeviceCgroup } from './security';
 import { mark } from '../common/trace';
+import { writeErr } from '../common/stdio';
 
 function strerror(errno: number): string {
   const e = getSystemErrorMap().get(-errno);
@@ -102,7 +103,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
   const cg = engine.cgroups().create(id, cgroupLimitsOf(rec.HostConfig));
   mark('cgroups');
   // Limits this host cannot apply were dropped; say so, as Docker does.
-  for (const w of cg.warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+  for (const w of cg.warnings ?? []) writeErr(`WARNING: ${w}\n`);
   try {
     const procs = [...cg.procsFiles, ...setupDeviceCgroup(engine, rec)];
     mark('device cgroup');

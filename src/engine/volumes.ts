@@ -26,6 +26,7 @@ import { inspectMount, propagationFlag, tmpfsMountArgs } from '../volume/mountpl
 import { destinationProblem, normalizeDestination, sortMounts } from '../volume/validate';
 import { ANONYMOUS_LABEL, openVolumeStore, randomVolumeName, Volume, VolumeStore } from '../volume/store';
 import { copyUp } from '../volume/copyup';
+import { writeErr } from '../common/stdio';
 
 /** Where the helper mounts other file systems before the user's mounts: resolution stops there. */
 const KERNEL_MOUNTS = ['/proc', '/dev', '/sys'];
@@ -283,7 +284,7 @@ export function releaseMounts(engine: Engine, rec: ContainerRecord, opts: { remo
     } catch (e) {
       if (e instanceof ConflictError || e instanceof NotFoundError) continue; // still used elsewhere, or gone
       const why = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`mydocker: volume ${name} was kept, its data is whole: ${why}\n`);
+      writeErr(`mydocker: volume ${name} was kept, its data is whole: ${why}\n`);
     }
   }
 }

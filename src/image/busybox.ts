@@ -7,7 +7,6 @@
  * the busybox binary (content, mtime, applet list, version) and the architecture, so the same
  * host busybox always gives the same image.
  */
-import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
 import { MydockerError } from '../common/errors';
 import type { Paths } from '../state/paths';
@@ -134,6 +133,16 @@ export function assertStaticElf(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * child_process, loaded when the image is built (once per engine root): loading it (with
+ * net, dgram and the stream modules) would cost every command a few milliseconds.
+ */
+function execFileSync(file: string, args: string[], opts: { encoding: 'utf8'; stdio: Array<'ignore' | 'pipe'> }): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  return cp.execFileSync(file, args, opts);
 }
 
 /** The applet names of a busybox binary (`busybox --list`), safe as file names in /bin. */

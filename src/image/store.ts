@@ -20,7 +20,7 @@
 import { createSha256, randomHex, sha256Hex as sha256 } from '../sys/random';
 import fs = require('node:fs');
 import path = require('node:path');
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { MydockerError, NotFoundError, UsageError } from '../common/errors';
 import type { Paths } from '../state/paths';
 import { writeFileAtomic } from '../state/store';
@@ -131,6 +131,9 @@ async function* maybeGunzip(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const zlib = require('node:zlib') as typeof import('node:zlib');
       const gz = zlib.createGunzip();
+      // node:stream on first use only: a command that only reads the store does not load it
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Readable } = require('node:stream') as typeof import('node:stream');
       const compressed = Readable.from(rest());
       compressed.on('error', (e) => gz.destroy(e));
       compressed.pipe(gz);

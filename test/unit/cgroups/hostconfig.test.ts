@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { type ResourceFlags, parseLimits } from '../../../src/cgroups/limits';
 import { planV1 } from '../../../src/cgroups/plan';
@@ -14,6 +15,8 @@ import { flagsOf, register, toHostConfig } from '../../../src/cli/flags/resource
 import { UsageError } from '../../../src/common/errors';
 import type { HostConfig } from '../../../src/engine/containers';
 import { cgroupLimitsOf } from '../../../src/engine/resources';
+
+const MAIN = path.join(__dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
 
 const MiB = 1024 * 1024;
 const HOST = { cpuCount: 2, cpusOnline: '0-1', memsOnline: '0' };
@@ -238,27 +241,17 @@ test('the v1 writes of a recorded --cpus 0.5 -m 32m --pids-limit 20', () => {
   ]);
 });
 
-test('run: a bad resource flag is one line on stderr, exit 125, and the engine root is not even created', async () => {
-  const { main } = await import('../../../src/cli/main');
+test('run: a bad resource flag is one line on stderr, exit 125, and the engine root is not even created', () => {
+  // the CLI from its sources in a child process: its real stderr and exit code
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mydocker-unit-'));
   const root = path.join(dir, 'root');
-  const write = process.stderr.write;
-  let err = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  let code: number;
-  const saved = process.exitCode;
   try {
-    code = await main(['node', 'mydocker', '--root', root, 'run', '--rm', '-m', '4k', 'busybox', 'true']);
-  } finally {
-    process.stderr.write = write;
-    process.exitCode = saved;
-  }
-  try {
-    assert.equal(code, 125);
-    assert.equal(err, 'mydocker: Minimum memory limit allowed is 6MB\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--root', root, 'run', '--rm', '-m', '4k', 'busybox', 'true'], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 125);
+    assert.equal(r.stderr, 'mydocker: Minimum memory limit allowed is 6MB\n');
+    assert.equal(r.stdout, '');
     assert.ok(!fs.existsSync(root), 'nothing created');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
