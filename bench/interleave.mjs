@@ -51,8 +51,8 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 
 const base = cmds[0], ref = cmds[1];
 const cpuMs = (c) => (c.cpuTicks * TICK_MS) / rounds;
 const rows = [
-  ['command', 'median (ms)', `× median of \`${base.name}\``, `Δ vs \`${ref.name}\`: median of per-round differences (ms)`, 'rounds where slower', 'CPU user+sys, mean (ms)', `Δ CPU vs \`${ref.name}\` (ms)`],
-  ['---', '---', '---', '---', '---', '---', '---'],
+  ['command', 'median (ms)', `× median of \`${base.name}\``, `median of per-round × \`${base.name}\``, `Δ vs \`${ref.name}\`: median of per-round differences (ms)`, 'rounds where slower', 'CPU user+sys, mean (ms)', `Δ CPU vs \`${ref.name}\` (ms)`],
+  ['---', '---', '---', '---', '---', '---', '---', '---'],
 ];
 for (const c of cmds) {
   const diffs = c.times.map((t, i) => t - ref.times[i]);
@@ -61,6 +61,7 @@ for (const c of cmds) {
     `\`${c.name}\``,
     median(c.times).toFixed(1),
     (median(c.times) / median(base.times)).toFixed(2),
+    median(c.times.map((t, i) => t / base.times[i])).toFixed(2),
     c === ref ? '—' : (median(diffs) >= 0 ? '+' : '') + median(diffs).toFixed(1),
     c === ref ? '—' : `${slower}/${rounds}`,
     cpuMs(c).toFixed(1),
