@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -516,21 +517,67 @@ static int hexval(char c) {
   return -1;
 }
 
-/* seccomp HEX — install a classic BPF program built by the engine. */
-static void do_seccomp(rec_t *r) {
-  size_t hl = strlen(r->f[1]);
-  if (hl % 16) die_rec(r, EINVAL);
-  size_t n = hl / 16;
-  struct sock_filter *prog = calloc(n, sizeof(struct sock_filter));
-  unsigned char *bytes = (unsigned char *)prog;
+/* The bytes of a hex field, in whole units of `unit` bytes; NULL if it is not that. */
+static unsigned char *unhex(const char *hex, size_t unit, size_t *len) {
+  size_t hl = strlen(hex);
+  if (hl == 0 || hl % (2 * unit)) return NULL;
+  unsigned char *bytes = malloc(hl / 2);
+  if (!bytes) return NULL;
   for (size_t i = 0; i < hl / 2; i++) {
-    int a = hexval(r->f[1][2 * i]), b = hexval(r->f[1][2 * i + 1]);
-    if (a < 0 || b < 0) die_rec(r, EINVAL);
+    int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+    if (a < 0 || b < 0) { free(bytes); return NULL; }
     bytes[i] = (unsigned char)(a * 16 + b);
   }
-  struct sock_fprog fp = {(unsigned short)n, prog};
+  *len = hl / 2;
+  return bytes;
+}
+
+/* seccomp HEX — install a classic BPF program built by the engine. */
+static void do_seccomp(rec_t *r) {
+  size_t len;
+  struct sock_filter *prog = (struct sock_filter *)unhex(r->f[1], sizeof(struct sock_filter), &len);
+  if (!prog) die_rec(r, EINVAL);
+  struct sock_fprog fp = {(unsigned short)(len / sizeof(struct sock_filter)), prog};
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) die_rec(r, errno);
   free(prog);
+}
+
+/*
+ * devices DIR HEX — cgroup v2's device controller: load the eBPF program the engine built
+ * (BPF_PROG_TYPE_CGROUP_DEVICE) and attach it to the container's cgroup DIR. The kernel
+ * then asks it on every open and mknod of a device node by a task of that cgroup. The
+ * attachment holds the program; it goes with the cgroup. Returns 0 or an errno.
+ */
+static int load_devices(rec_t *r) {
+  if (r->n < 3) return EINVAL;
+  size_t len;
+  struct bpf_insn *insns = (struct bpf_insn *)unhex(r->f[2], sizeof(struct bpf_insn), &len);
+  if (!insns) return EINVAL;
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  a.insns = (uint64_t)(uintptr_t)insns;
+  a.insn_cnt = (uint32_t)(len / sizeof(struct bpf_insn));
+  a.license = (uint64_t)(uintptr_t) "Apache-2.0"; /* it calls no kernel helper: any license */
+  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+  int err = prog < 0 ? errno : 0;
+  free(insns);
+  if (prog < 0) return err;
+  int dir = open(r->f[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    err = errno;
+    close(prog);
+    return err;
+  }
+  memset(&a, 0, sizeof(a));
+  a.target_fd = (uint32_t)dir;
+  a.attach_bpf_fd = (uint32_t)prog;
+  a.attach_type = BPF_CGROUP_DEVICE;
+  a.attach_flags = BPF_F_ALLOW_MULTI;
+  if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0) err = errno;
+  close(dir);
+  close(prog);
+  return err;
 }
 
 /* ---------- exec ---------- */
@@ -739,7 +786,7 @@ static int child_main(void *arg) {
       if (fd < 0) die_rec(r, errno);
       close(fd);
     } else if (!strcmp(op, "env") || !strcmp(op, "winsize") || !strcmp(op, "ns") || !strcmp(op, "cgroup") ||
-               !strcmp(op, "exitfile") || !strcmp(op, "cleanup") || !strcmp(op, "log") ||
+               !strcmp(op, "exitfile") || !strcmp(op, "devices") || !strcmp(op, "cleanup") || !strcmp(op, "log") ||
                !strcmp(op, "attach") || !strcmp(op, "detach") || !strcmp(op, "join")) {
       /* read elsewhere, or the monitor's business */
     } else {
@@ -1024,6 +1071,16 @@ int main(int argc, char **argv) {
       die_rec(&recs[i], e);
     }
     close(fd);
+  }
+  /* The device program is in place before anything of the user's runs. */
+  for (int i = 0; i < nrecs; i++) {
+    if (strcmp(recs[i].f[0], "devices")) continue;
+    int e = load_devices(&recs[i]);
+    if (e) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      die_rec(&recs[i], e);
+    }
   }
   /* A child that already failed has closed its end: its report is read below. */
   if (write(sv[0], "c", 1) != 1 && errno != EPIPE) {

@@ -30,6 +30,8 @@ export interface CgroupPlacement {
    * (single-threaded) child writes "0" itself, the one migration that needs no RCU wait
    */
   procsFiles: string[];
+  /** v2: the container's cgroup directory, where the helper attaches the device program */
+  devicesDir?: string;
   /** the container's cgroup path relative to each hierarchy root, e.g. "/mydocker/<id>" */
   path: string;
   /** Docker's warnings for limits this host cannot apply (they were dropped), if any */

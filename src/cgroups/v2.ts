@@ -103,6 +103,7 @@ export class V2Driver implements CgroupDriver {
     const warnings = warningsV2(limits, pl);
     return {
       procsFiles: [path.join(this.dirOf(id), 'cgroup.procs')],
+      devicesDir: this.dirOf(id),
       path: path.posix.join(h.root, this.parent, id),
       ...(warnings.length ? { warnings } : {}),
     };

@@ -25,6 +25,8 @@ import type { SecuritySettings } from '../spec/plan';
 import { LayeredRootfs } from '../volume/layers';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
+import { compileDeviceFilter, DEFAULT_DEVICE_RULES } from '../spec/security/devices';
+import type { CgroupPlacement } from '../cgroups/types';
 
 /** The settings, plus what the process environment needs from them. */
 export interface ContainerSecurity extends SecuritySettings {
@@ -206,24 +208,7 @@ export function securityOf(engine: Engine, rec: ContainerRecord): ContainerSecur
 
 // ------------------------------------------------------------------ device cgroup
 
-/**
- * Docker's default device rules: nothing but the nodes /dev holds (null, zero, full,
- * random, urandom, tty, console, ptmx) and the pseudo-terminals; mknod of any node is
- * allowed (`m`), but a node made for anything else cannot be opened.
- */
-export const DEFAULT_DEVICE_RULES: readonly string[] = Object.freeze([
-  'c *:* m',
-  'b *:* m',
-  'c 1:3 rwm',
-  'c 1:5 rwm',
-  'c 1:7 rwm',
-  'c 1:8 rwm',
-  'c 1:9 rwm',
-  'c 5:0 rwm',
-  'c 5:1 rwm',
-  'c 5:2 rwm',
-  'c 136:* rwm',
-]);
+export { DEFAULT_DEVICE_RULES };
 
 let devicesMount: string | null | undefined;
 
@@ -285,11 +270,17 @@ function writeRules(file: string, rules: readonly string[]): void {
  * device nodes (everything under --privileged). Returns the `tasks` file in which the
  * helper's child places itself (see CgroupPlacement.procsFiles).
  *
- * cgroup v1 only. On a v2 host the kernel has no device files: a device policy there is
- * an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the container's cgroup with
- * BPF_CGROUP_DEVICE, which this engine does not build yet; such a host gets no device
- * cgroup (the default /dev still holds only the default nodes).
+ * cgroup v1 only: on v2 the same rules are an eBPF program (deviceProgramOf).
  */
+/**
+ * cgroup v2 has no device files: the policy is an eBPF program the helper attaches to the
+ * container's cgroup (the `devices` op). Docker's default rules; none under --privileged.
+ */
+export function deviceProgramOf(rec: ContainerRecord, placement: CgroupPlacement): { cgroupDir: string; program: Buffer } | undefined {
+  if (!placement.devicesDir || rec.HostConfig.Privileged) return undefined;
+  return { cgroupDir: placement.devicesDir, program: compileDeviceFilter(DEFAULT_DEVICE_RULES) };
+}
+
 export function setupDeviceCgroup(engine: Engine, rec: ContainerRecord): string[] {
   if (engine.cgroups().version !== 1) return [];
   const dir = deviceCgroupDir(engine, rec.Id);

@@ -17,7 +17,7 @@ import type { Engine } from './engine';
 import { cgroupLimitsOf } from './resources';
 import { plannedMounts } from './volumes';
 import { nsToIso } from './teardown';
-import { securityOf, setupDeviceCgroup, removeDeviceCgroup } from './security';
+import { securityOf, setupDeviceCgroup, removeDeviceCgroup, deviceProgramOf } from './security';
 import { mark } from '../common/trace';
 import { writeErr } from '../common/stdio';
 
@@ -53,6 +53,8 @@ export function startErrorOf(e: ShimError, cwd: string): MydockerError {
         return fail(`/dev/null in the container is not the null device: refusing to mask ${a0} with it`, 125);
       }
       break;
+    case 'devices':
+      return fail(`cannot attach the device program to ${a0}: ${strerror(e.errno)}`, 125);
     case 'mountin':
       if (e.errno === ELOOP && KERNEL_FS.includes(a1)) {
         return fail(`the image's ${a1} is a symbolic link: refusing to mount over it`, 125);
@@ -126,6 +128,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
       mounts: plannedMounts(engine, rec),
       security,
       cgroupProcs: procs,
+      devices: deviceProgramOf(rec, cg),
       exitFile: path.join(dir, 'exit.json'),
       cleanup: engine.cleanupCommand(id),
       logFile: logFileOf(engine, id),

@@ -60,6 +60,8 @@ export interface PlanInput {
   cgroupProcs: string[];
   /** unshare a cgroup namespace once placed in the cgroup (v2 hosts, as Docker) */
   cgroupns?: boolean;
+  /** v2: the device program (an eBPF program of spec/security/devices) and the cgroup to attach it to */
+  devices?: { cgroupDir: string; program: Buffer };
   exitFile: string;
   /** the command the monitor runs if the CLI is gone when the container exits */
   cleanup: string[];
@@ -123,6 +125,7 @@ export function buildPlan(p: PlanInput): Op[] {
   const ns = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET;
   ops.push(['ns', hex(ns)]);
   for (const f of p.cgroupProcs) ops.push(['cgroup', f]);
+  if (p.devices) ops.push(['devices', p.devices.cgroupDir, p.devices.program.toString('hex')]);
   if (p.cgroupns) ops.push(['unshare', hex(CLONE.NEWCGROUP)]);
   ops.push(['private']);
 

@@ -48,6 +48,7 @@ test('create: enables controllers down the tree, then writes the planned files',
     pidsLimit: 20,
   });
   assert.deepEqual(p.procsFiles, [path.join(cg, 'mydocker', ID, 'cgroup.procs')]);
+  assert.equal(p.devicesDir, path.join(cg, 'mydocker', ID), 'the device program goes on the container cgroup');
   assert.equal(p.path, `/mydocker/${ID}`);
   assert.equal(p.warnings, undefined);
   // root had memory already: only the missing ones are added; the parent gets all we use

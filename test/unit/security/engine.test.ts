@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { securityOf, setupDeviceCgroup, deviceCgroupProcs, DEFAULT_DEVICE_RULES } from '../../../src/engine/security';
+import { securityOf, setupDeviceCgroup, deviceCgroupProcs, deviceProgramOf, DEFAULT_DEVICE_RULES } from '../../../src/engine/security';
+import { compileDeviceFilter } from '../../../src/spec/security/devices';
 import { CAPABILITY_NAMES, DEFAULT_CAP_MASK, allCapsMask } from '../../../src/spec/security/capabilities';
 import { RLIM_INFINITY } from '../../../src/spec/security/rlimits';
 
@@ -177,11 +178,16 @@ test('ulimits: recorded values, -1 as unlimited, checked against the caller agai
   else assert.throws(() => securityOf(inf.engine, inf.rec), /above this user's hard limit/);
 });
 
-test('the device cgroup: Docker\'s default rules; nothing on a v2 host (an eBPF program would be needed)', () => {
+test('the device cgroup: Docker\'s default rules; on a v2 host no v1 device cgroup but an eBPF program', () => {
   assert.deepEqual(DEFAULT_DEVICE_RULES.slice(0, 2), ['c *:* m', 'b *:* m']);
   for (const d of ['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*']) assert.ok(DEFAULT_DEVICE_RULES.includes(`c ${d} rwm`), d);
   assert.equal(DEFAULT_DEVICE_RULES.length, 11, 'nothing else: no block device, no other character device');
   const f = fixture([base]);
   assert.deepEqual(setupDeviceCgroup(f.engine, f.rec), []);
   assert.deepEqual(deviceCgroupProcs(f.engine, f.rec.Id), []);
+  const v2 = { procsFiles: ['/cg/m/id/cgroup.procs'], devicesDir: '/cg/m/id', path: '/m/id' };
+  assert.deepEqual(deviceProgramOf(f.rec, v2), { cgroupDir: '/cg/m/id', program: compileDeviceFilter(DEFAULT_DEVICE_RULES) });
+  assert.equal(deviceProgramOf(f.rec, { procsFiles: [], path: '/m/id' }), undefined, 'v1: the devices cgroup does it');
+  const priv = fixture([base], '', { Privileged: true });
+  assert.equal(deviceProgramOf(priv.rec, v2), undefined, '--privileged: every device');
 });

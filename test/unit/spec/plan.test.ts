@@ -73,3 +73,11 @@ test('/sys is read-only unless privileged', () => {
   assert.equal(sysFlags(buildPlan(input)) & MS.RDONLY, MS.RDONLY);
   assert.equal(sysFlags(buildPlan({ ...input, security: { writableSys: true } })) & MS.RDONLY, 0);
 });
+
+test('v2: the device program becomes one op for the monitor, hex-encoded; none without it', () => {
+  const program = Buffer.from([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+  const ops = buildPlan({ ...input, devices: { cgroupDir: '/sys/fs/cgroup/m/id', program } });
+  const dev = ops.filter((o) => o[0] === 'devices');
+  assert.deepEqual(dev, [['devices', '/sys/fs/cgroup/m/id', program.toString('hex')]]);
+  assert.equal(buildPlan(input).filter((o) => o[0] === 'devices').length, 0);
+});
