@@ -49,9 +49,12 @@ export class Engine {
     throw new NotFoundError(`Unable to find image '${name}' locally`);
   }
 
-  /** Records a started container for crash repair: its pid and its monitor's. */
-  markRunning(id: string, pid: number, monitor: number): void {
-    writeJsonAtomic(path.join(this.root, 'running', id), { pid, monitor });
+  /**
+   * Records a started container for crash repair: its pid and its monitor's, and whether
+   * the monitor runs detached (no CLI waits for its exit report).
+   */
+  markRunning(id: string, pid: number, monitor: number, detached: boolean): void {
+    writeJsonAtomic(path.join(this.root, 'running', id), { pid, monitor, detached });
   }
 
   /** The command the monitor runs when the CLI is gone at the container's end. */

@@ -9,6 +9,11 @@
  * record the end: then the pid is waited for and the end recorded here. Only then is
  * the container's directory deleted, so that no cleanup can write into a container that
  * is being removed. `rm -f` therefore works whatever state a crash left.
+ *
+ * A detached container's monitor is killed first, then its PID 1: the end is recorded
+ * here, without the monitor starting the engine's cleanup command, a whole Node process
+ * per container, for a record that is about to be deleted. A foreground `run` keeps its monitor: it reports
+ * the exit code (137) to the waiting CLI.
  */
 import fs = require('node:fs');
 import path = require('node:path');
@@ -78,6 +83,24 @@ function liveMonitor(engine: Engine, id: string, monitor: number | undefined): n
   return undefined;
 }
 
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The helper binary itself, not the cleanup command it may have exec'd already. */
+function isHelper(pid: number): boolean {
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)).startsWith('mydocker-shim');
+  } catch {
+    return false;
+  }
+}
+
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   let step = 5;
@@ -95,8 +118,20 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
  */
 export async function killAndSettle(engine: Engine, rec: ContainerRecord): Promise<ContainerRecord | undefined> {
   const id = rec.Id;
-  const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
+  const info = readJson<{ pid: number; monitor: number; detached?: boolean }>(path.join(engine.paths.root, 'running', id));
   const pid = rec.State.Pid || info?.pid || 0;
+  // A detached monitor first, so that it cannot start the cleanup command in between
+  // (PID 1 is killed as well: PDEATHSIG does not survive an exec of a set-id program).
+  // It is known by being the parent of the container's living PID 1: a pid alone may
+  // have been reused, even by another container's monitor.
+  const monitor0 = info?.monitor ?? 0;
+  if (info?.detached && monitor0 && containerAlive(id, pid) && parentOf(pid) === monitor0 && isHelper(monitor0)) {
+    try {
+      process.kill(monitor0, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
   if (containerAlive(id, pid)) {
     try {
       process.kill(pid, 'SIGKILL');

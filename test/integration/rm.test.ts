@@ -101,6 +101,51 @@ describe('rm', { skip }, () => {
     assert.deepEqual(names(sb), []);
   });
 
+  test('-f of detached containers stops their monitors: no cleanup command is started for a record about to go', async () => {
+    const idA = runD(sb, 'detA');
+    const idB = runD(sb, 'detB');
+    const cleanups = new Set<string>();
+    const rm = sb.spawn(['rm', '-f', 'detA', 'detB']);
+    let out = '';
+    rm.stdout!.on('data', (d) => (out += d));
+    const done = new Promise<number | null>((r) => rm.on('exit', (c) => r(c)));
+    let finished = false;
+    void done.then(() => (finished = true));
+    // a cleanup command lives for tens of milliseconds: polling every few catches it
+    while (!finished) {
+      for (const p of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+          const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          if (argv.includes('cleanup') && (argv.includes(idA) || argv.includes(idB))) cleanups.add(p);
+        } catch {
+          /* gone */
+        }
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal(await done, 0);
+    assert.equal(out, 'detA\ndetB\n');
+    assert.deepEqual([...cleanups], [], 'no `container cleanup` process');
+    for (const id of [idA, idB]) {
+      assert.deepEqual(cgroupDirs(sb, id), []);
+      assert.ok(!ids(sb).includes(id));
+      assert.ok(!fs.existsSync(path.join(sb.root, 'running', id)));
+    }
+  });
+
+  test('-f of a container in a foreground run: its monitor reports the kill, the run exits with 137', async () => {
+    const run = sb.spawn(['run', '--name', 'fg', 'busybox', 'sleep', '30']);
+    const exited = new Promise<number | null>((r) => run.on('exit', (c) => r(c)));
+    assert.ok(
+      await waitFor(() => sb.run(['inspect', '-f', '{{.State.Running}}', 'fg']).stdout.trim() === 'true', 10000),
+      'the container runs',
+    );
+    assert.equal(ok(sb.run(['rm', '-f', 'fg'])), 'fg\n');
+    assert.equal(await exited, 137);
+    assert.ok(!names(sb).includes('fg'));
+  });
+
   test('-f works when the monitor was killed', async () => {
     const id = runD(sb, 'orphan');
     const info = JSON.parse(fs.readFileSync(path.join(sb.root, 'running', id), 'utf8'));
