@@ -20,8 +20,9 @@ function writeAll(fd: number, text: string): void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') pause(1);
-      // The reader is gone (`mydocker ps | head -1`): what is left has no one to read it.
-      else if (code === 'EPIPE') return;
+      // The reader is gone (`mydocker ps | head -1`), or the descriptor was closed for us:
+      // what is left has no one to read it.
+      else if (code === 'EPIPE' || code === 'EBADF') return;
       else throw e;
     }
   }
