@@ -21,7 +21,7 @@ import { MydockerError, NotFoundError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, removeContainer } from './teardown';
+import { finalizeContainer, releaseCgroups, removeContainer } from './teardown';
 import { ownsPid } from './lifecycle';
 import { freshRecords, resolveFresh, treeSize } from './query';
 
@@ -187,6 +187,9 @@ export async function removeByRef(engine: Engine, ref: string, opts: RemoveOptio
     if (!after) return true;
     rec = after;
   }
+  // A start that crashed between creating the cgroups and recording the run left them
+  // behind, with no run for crash repair to finalize: they go with the container.
+  releaseCgroups(engine, rec.Id);
   removeContainer(engine, rec, { removeAnonymousVolumes: opts.volumes });
   return true;
 }
@@ -206,6 +209,7 @@ export async function pruneContainers(engine: Engine, accept: (rec: ContainerRec
     const now = engine.containers.get(rec.Id);
     if (!now || now.State.Running) continue;
     const size = treeSize(path.join(engine.containers.dir(rec.Id), 'upper'));
+    releaseCgroups(engine, now.Id);
     removeContainer(engine, now, { removeAnonymousVolumes: false });
     report.deleted.push(rec.Id);
     report.reclaimed += size;

@@ -16,8 +16,8 @@ import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
 import { cgroupLimitsOf } from './resources';
 import { plannedMounts } from './volumes';
-import { nsToIso } from './teardown';
-import { securityOf, setupDeviceCgroup, removeDeviceCgroup, deviceProgramOf } from './security';
+import { nsToIso, releaseCgroups } from './teardown';
+import { securityOf, setupDeviceCgroup, deviceProgramOf } from './security';
 import { mark } from '../common/trace';
 import { writeErr } from '../common/stdio';
 
@@ -145,8 +145,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     engine.containers.save(rec);
     return { pid, monitor: rc };
   } catch (e) {
-    engine.cgroups().remove(id);
-    removeDeviceCgroup(engine, id);
+    releaseCgroups(engine, id);
     throw e;
   }
 }

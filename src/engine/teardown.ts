@@ -52,6 +52,12 @@ export function isMonitor(pid: number, id: string): boolean {
   }
 }
 
+/** Removes the container's cgroups (resources and devices), if there are any. Idempotent. */
+export function releaseCgroups(engine: Engine, id: string): void {
+  engine.cgroups().remove(id);
+  removeDeviceCgroup(engine, id);
+}
+
 /** Deletes a stopped container: its directory, its name. Refuses if anything is mounted under it. */
 export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { removeAnonymousVolumes: boolean }): void {
   const dir = engine.containers.dir(rec.Id);
@@ -82,8 +88,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
   } catch {
     /* no cgroup left to ask */
   }
-  engine.cgroups().remove(id);
-  removeDeviceCgroup(engine, id);
+  releaseCgroups(engine, id);
   unlinkIfExists(path.join(engine.paths.root, 'running', id));
   const code = st ? (st.signal ? 128 + st.signal : st.exit) : 255;
   rec.State = {

@@ -158,6 +158,26 @@ describe('rm', { skip }, () => {
     assert.ok(!ids(sb).includes(id));
   });
 
+  test('cgroups a crashed start left behind (no run recorded) go with the container', async () => {
+    const id = runD(sb, 'crashed', 'true');
+    assert.ok(await waitFor(() => sb.run(['inspect', '-f', '{{.State.Status}}', 'crashed']).stdout.trim() === 'exited'));
+    assert.deepEqual(cgroupDirs(sb, id), [], 'the end removed them');
+    // what a CLI killed between creating the cgroups and starting the helper leaves
+    const made: string[] = [];
+    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const f = line.split(' ');
+      const sep = f.indexOf('-');
+      if (sep < 0 || f[sep + 1] !== 'cgroup' || !/(^|,)(pids|memory|devices)(,|$)/.test(f[sep + 3] ?? '')) continue;
+      const d = path.join(f[4], sb.cgroupParent, id);
+      fs.mkdirSync(d, { recursive: true });
+      made.push(d);
+    }
+    assert.ok(made.length >= 1, 'a v1 hierarchy to leave a cgroup in');
+    assert.equal(ok(sb.run(['rm', 'crashed'])), 'crashed\n');
+    assert.deepEqual(cgroupDirs(sb, id), []);
+    assert.ok(!ids(sb).includes(id));
+  });
+
   test('-f of a container whose process is already gone, and of an unknown name', () => {
     const id = runD(sb, 'dying', 'sh', '-c', 'exit 5');
     ok(sb.run(['wait', id]));
