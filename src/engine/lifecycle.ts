@@ -184,9 +184,13 @@ export async function execInContainer(engine: Engine, ref: string, o: ExecOption
     const { rc } = await launch(plan, false, cwd, engine.containers.dir(rec.Id));
     proxy.attach(rc);
     const msg = await rc.message();
+    if (msg && 'exit' in msg) {
+      // the monitor has relayed the last output and restored the terminal: no need to wait for its exit
+      rc.dismiss();
+      return exitCodeOf(msg);
+    }
     rc.ack();
     await rc.exited();
-    if (msg && 'exit' in msg) return exitCodeOf(msg);
     return 255;
   } finally {
     proxy.close();
