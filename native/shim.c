@@ -948,6 +948,12 @@ static void log_flush(stream_t *s) {
 }
 
 static int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM, SIGWINCH, SIGCHLD};
+/* Sent to a detached monitor by an engine command (`stop`) that records the container's
+ * end itself: the monitor then exits without running the cleanup command. SIGURG, whose
+ * default action is to be ignored: a monitor of an older build, or the cleanup command it
+ * has become, is not hurt by it. Never forwarded to the container. */
+#define SIG_DISMISS SIGURG
+static int dismissed;
 
 static const char *ns_names[] = {"ipc", "uts", "net", "pid", "cgroup"};
 static const int ns_types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP};
@@ -1036,6 +1042,7 @@ int main(int argc, char **argv) {
   sigset_t mask;
   sigemptyset(&mask);
   for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) sigaddset(&mask, forwarded[i]);
+  sigaddset(&mask, SIG_DISMISS);
   sigprocmask(SIG_BLOCK, &mask, NULL);
 
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
@@ -1183,6 +1190,8 @@ int main(int argc, char **argv) {
             }
         } else if (si.ssi_signo == SIGWINCH) {
           if (master >= 0 && attach) copy_winsize(master);
+        } else if (si.ssi_signo == SIG_DISMISS) {
+          dismissed = 1;
         } else {
           kill(pid, (int)si.ssi_signo);
         }
@@ -1242,7 +1251,10 @@ int main(int argc, char **argv) {
     while (n < 0 && errno == EINTR);
     acked = n >= 2 && ack[0] == 'o' && ack[1] == 'k';
   }
-  if (!acked) {
+  /* a dismissal that came after the exit is still pending (the signalfd is no longer read) */
+  sigset_t pend;
+  if (sigpending(&pend) == 0 && sigismember(&pend, SIG_DISMISS)) dismissed = 1;
+  if (!acked && !dismissed) {
     rec_t *cl = find("cleanup");
     if (cl && cl->n >= 2) {
       int nfd = open("/dev/null", O_RDWR);

@@ -11,7 +11,7 @@ import { MydockerError, UsageError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, collectGarbage, ownsPid, isMonitor } from './teardown';
+import { finalizeContainer, collectGarbage, ownsPid, isMonitor, monitorOf } from './teardown';
 import { startContainer, logFileOf, launch } from './start';
 import { callerWinsize, checkTtyInput, exitCodeOf, SignalProxy, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
@@ -92,6 +92,11 @@ export async function stopContainer(engine: Engine, ref: string, timeoutSec?: nu
   if (!rec.State.Running) return;
   const stopSignal = parseSignal((rec.Config as { StopSignal?: string }).StopSignal || 'TERM');
   const timeout = timeoutSec ?? 10;
+  // A detached monitor is told that we record the end (it then exits without starting the
+  // engine's cleanup command, a whole Node process): waitStopped finalizes from exit.json.
+  const info = readJson<{ monitor: number; detached?: boolean }>(path.join(engine.paths.root, 'running', rec.Id));
+  const monitor = info?.detached ? monitorOf(rec.Id, rec.State.Pid) : undefined;
+  if (monitor !== undefined && monitor === info?.monitor) process.kill(monitor, 'SIGURG');
   if (ownsPid(rec.Id, rec.State.Pid)) process.kill(rec.State.Pid, stopSignal);
   let after = await waitStopped(engine, rec.Id, Math.max(0, timeout) * 1000);
   if (after?.State.Running && ownsPid(rec.Id, after.State.Pid)) {

@@ -21,7 +21,7 @@ import { MydockerError, NotFoundError } from '../common/errors';
 import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, releaseCgroups, removeContainer } from './teardown';
+import { finalizeContainer, monitorOf, releaseCgroups, removeContainer } from './teardown';
 import { ownsPid } from './lifecycle';
 import { freshRecords, resolveFresh, treeSize } from './query';
 
@@ -83,24 +83,6 @@ function liveMonitor(engine: Engine, id: string, monitor: number | undefined): n
   return undefined;
 }
 
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The helper binary itself, not the cleanup command it may have exec'd already. */
-function isHelper(pid: number): boolean {
-  try {
-    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)).startsWith('mydocker-shim');
-  } catch {
-    return false;
-  }
-}
-
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   let step = 5;
@@ -124,10 +106,10 @@ export async function killAndSettle(engine: Engine, rec: ContainerRecord): Promi
   // (PID 1 is killed as well: PDEATHSIG does not survive an exec of a set-id program).
   // It is known by being the parent of the container's living PID 1: a pid alone may
   // have been reused, even by another container's monitor.
-  const monitor0 = info?.monitor ?? 0;
-  if (info?.detached && monitor0 && containerAlive(id, pid) && parentOf(pid) === monitor0 && isHelper(monitor0)) {
+  const helper = info?.detached && containerAlive(id, pid) ? monitorOf(id, pid) : undefined;
+  if (helper !== undefined && helper === info?.monitor) {
     try {
-      process.kill(monitor0, 'SIGKILL');
+      process.kill(helper, 'SIGKILL');
     } catch {
       /* already gone */
     }

@@ -58,6 +58,23 @@ export function releaseCgroups(engine: Engine, id: string): void {
   removeDeviceCgroup(engine, id);
 }
 
+/**
+ * The monitor of a running container, proven: the parent of its living PID 1 (in the
+ * container's cgroup), and the helper binary itself (not yet the cleanup command it
+ * becomes at the end). A recorded monitor pid alone may have been reused.
+ */
+export function monitorOf(id: string, pid: number): number | undefined {
+  if (!ownsPid(id, pid)) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (path.basename(fs.readlinkSync(`/proc/${ppid}/exe`)).startsWith('mydocker-shim')) return ppid;
+  } catch {
+    /* gone */
+  }
+  return undefined;
+}
+
 /** Deletes a stopped container: its directory, its name. Refuses if anything is mounted under it. */
 export function removeContainer(engine: Engine, rec: ContainerRecord, opts: { removeAnonymousVolumes: boolean }): void {
   const dir = engine.containers.dir(rec.Id);

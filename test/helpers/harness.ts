@@ -157,3 +157,31 @@ export function ok(r: { status: number | null; stdout: string; stderr: string })
 export function record(sb: Sandbox, id: string): any {
   return JSON.parse(fs.readFileSync(path.join(sb.root, 'containers', id, 'config.json'), 'utf8'));
 }
+
+/**
+ * Runs a mydocker command and watches, while it runs, for the engine's cleanup command
+ * (`container cleanup <id>`) of any of `ids`: a process of tens of milliseconds, which
+ * polling every few milliseconds catches.
+ */
+export async function runWatchingCleanups(sb: Sandbox, args: string[], ids: string[]): Promise<{ code: number | null; stdout: string; cleanups: string[] }> {
+  const cleanups = new Set<string>();
+  const child = sb.spawn(args);
+  let stdout = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  let code: number | null | undefined;
+  const done = new Promise<void>((r) => child.on('exit', (c) => ((code = c), r())));
+  while (code === undefined) {
+    for (const p of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('cleanup') && ids.some((id) => argv.includes(id))) cleanups.add(p);
+      } catch {
+        /* gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await done;
+  return { code: code ?? null, stdout, cleanups: [...cleanups] };
+}

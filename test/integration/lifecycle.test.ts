@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, record } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, record, runWatchingCleanups } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
 
@@ -165,6 +165,21 @@ describe('stop, kill, start, restart, wait', { skip }, () => {
     assert.equal(sb.run(['stop', 'polite']).status, 0);
     assert.ok(Date.now() - t0 < 5000);
     assert.equal(sb.run(['wait', 'polite']).stdout, '0\n');
+  });
+
+  test('stop of a detached container records the end itself: its exit code, and no cleanup command is started', async () => {
+    const id = runD(sb, ['--name', 'quick', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while :; do usleep 10000; done']);
+    const { monitor } = JSON.parse(fs.readFileSync(path.join(sb.root, 'running', id), 'utf8')) as { monitor: number };
+    const r = await runWatchingCleanups(sb, ['stop', 'quick'], [id]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, 'quick\n');
+    assert.deepEqual(r.cleanups, [], 'no `container cleanup` process');
+    const rec = record(sb, id);
+    assert.equal(rec.State.Running, false);
+    assert.equal(rec.State.ExitCode, 3);
+    assert.ok(!fs.existsSync(path.join(sb.root, 'running', id)));
+    assert.ok(await waitFor(() => !shimProcesses(sb.cgroupParent).includes(monitor), 3000), 'its monitor is gone');
+    assert.equal(sb.run(['rm', 'quick']).status, 0);
   });
 
   test('kill -s sends the signal; kill of a stopped container is an error', () => {

@@ -7,7 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, oneLine, ok } from '../helpers/harness';
+import { sandbox, Sandbox, isRoot, waitFor, shimProcesses, oneLine, ok, runWatchingCleanups } from '../helpers/harness';
 
 const skip = !isRoot ? 'needs root' : false;
 
@@ -104,29 +104,10 @@ describe('rm', { skip }, () => {
   test('-f of detached containers stops their monitors: no cleanup command is started for a record about to go', async () => {
     const idA = runD(sb, 'detA');
     const idB = runD(sb, 'detB');
-    const cleanups = new Set<string>();
-    const rm = sb.spawn(['rm', '-f', 'detA', 'detB']);
-    let out = '';
-    rm.stdout!.on('data', (d) => (out += d));
-    const done = new Promise<number | null>((r) => rm.on('exit', (c) => r(c)));
-    let finished = false;
-    void done.then(() => (finished = true));
-    // a cleanup command lives for tens of milliseconds: polling every few catches it
-    while (!finished) {
-      for (const p of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(p)) continue;
-        try {
-          const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          if (argv.includes('cleanup') && (argv.includes(idA) || argv.includes(idB))) cleanups.add(p);
-        } catch {
-          /* gone */
-        }
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    assert.equal(await done, 0);
-    assert.equal(out, 'detA\ndetB\n');
-    assert.deepEqual([...cleanups], [], 'no `container cleanup` process');
+    const r = await runWatchingCleanups(sb, ['rm', '-f', 'detA', 'detB'], [idA, idB]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, 'detA\ndetB\n');
+    assert.deepEqual(r.cleanups, [], 'no `container cleanup` process');
     for (const id of [idA, idB]) {
       assert.deepEqual(cgroupDirs(sb, id), []);
       assert.ok(!ids(sb).includes(id));
