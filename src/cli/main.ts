@@ -7,6 +7,7 @@ import { isMydockerError, UsageError } from '../common/errors';
 import { configureLog, isLogLevelValid } from '../common/log';
 import { resolveRoot } from '../state/paths';
 import { writeErr, writeOut } from '../common/stdio';
+import { version } from '../../package.json';
 
 export interface GlobalOptions {
   root?: string;
@@ -99,6 +100,8 @@ export function buildProgram(verb?: string): Command {
     .option('--root <dir>', 'engine state directory (default /var/lib/mydocker, or $MYDOCKER_ROOT)')
     .option('-D, --debug', 'enable debug output')
     .option('-l, --log-level <level>', 'log level (debug, info, warn, error)', 'warn')
+    // Docker's form: "Docker version 28.2.2, build e6534b4"
+    .version(`mydocker version ${version}`, '-v, --version', 'print version information and quit')
     .helpOption('--help', 'print usage')
     .enablePositionalOptions()
     .showSuggestionAfterError(false)
