@@ -10,6 +10,7 @@ import { createContainer, CreateOptions } from './create';
 import { startContainer } from './start';
 import { finalizeContainer, removeContainer, collectGarbage } from './teardown';
 import { mark } from '../common/trace';
+import { native } from '../runtime/native';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -24,15 +25,14 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 function noop(): void {}
 
-/** isatty(3) from node:tty, loaded on first use: it loads net, which `ps` and the other verbs that query containers do not need. */
+/** isatty(3) through the addon: node:tty would load net as well. */
 function isatty(fd: number): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+  return native().isatty(fd);
 }
 
 export function callerWinsize(tty: boolean): { rows: number; cols: number } | undefined {
-  // Only touch process.stdout when it is a terminal: creating the stream costs start-up time.
-  return tty && isatty(1) ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  // TIOCGWINSZ through the addon: process.stdout on a terminal would load tty and net.
+  return (tty && native().winsize(1)) || undefined;
 }
 
 /** Docker refuses -t with an attached stdin that is not a terminal. */
@@ -98,7 +98,7 @@ export async function waitAttached(engine: Engine, rec: ContainerRecord, monitor
   }
   mark('exit reported');
   try {
-    finalizeContainer(engine, rec.Id, status, { monitor: monitor.child.pid });
+    finalizeContainer(engine, rec.Id, status, { monitor: monitor.pid });
     mark('finalized');
   } finally {
     // Even when the cleanup failed (and says so), the monitor must be let go: it would

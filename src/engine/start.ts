@@ -140,7 +140,7 @@ export async function startContainer(engine: Engine, rec: ContainerRecord, io: S
     const started = await launch(plan, io.detach, cwd, dir);
     mark('exec reported');
     const { pid, rc } = started;
-    engine.markRunning(id, pid, rc.child.pid ?? 0, io.detach);
+    engine.markRunning(id, pid, rc.pid, io.detach);
     rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: started.startedAt ? nsToIso(started.startedAt) : new Date().toISOString(), FinishedAt: rec.State.FinishedAt };
     engine.containers.save(rec);
     return { pid, monitor: rc };

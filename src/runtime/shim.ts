@@ -1,12 +1,15 @@
 /**
  * The only code that talks to the C helper. It starts the helper with the plan, and
  * turns its JSON lines into typed results.
+ *
+ * The helper is started by the addon (posix_spawn) with fd 3 one end of a socketpair;
+ * our end is read with fs.read, a read at a time and only while a message is awaited,
+ * so that nothing of ours is pending once the caller lets the helper go.
  */
-import { spawn, ChildProcess } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
-import type { Socket } from 'node:net';
 import { encodePlan, Op, ShimError, ShimMessage } from './protocol';
+import { native, nativeBuildFile } from './native';
 import { mark } from '../common/trace';
 
 export interface ExitStatus {
@@ -19,49 +22,42 @@ export interface ExitStatus {
 
 /** Where the helper binary lives: next to the bundle (dist/ -> native/build/) or the sources. */
 export function shimPath(): string {
-  if (process.env.MYDOCKER_SHIM) return process.env.MYDOCKER_SHIM;
-  const candidates = [
-    path.join(__dirname, '..', 'native', 'build', 'mydocker-shim'),
-    path.join(__dirname, '..', '..', 'native', 'build', 'mydocker-shim'),
-  ];
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  return candidates[0];
+  return process.env.MYDOCKER_SHIM || nativeBuildFile('mydocker-shim');
 }
 
 export class RunningContainer {
-  private lines: string[] = [];
-  private waiters: Array<(line: string | null) => void> = [];
   private buf = '';
+  private eof = false;
   private closed = false;
 
-  constructor(readonly child: ChildProcess, private readonly ctl: Socket) {
-    ctl.setEncoding('utf8');
-    ctl.on('data', (d: string) => {
-      this.buf += d;
-      let i;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const w = this.waiters.shift();
-        if (w) w(line);
-        else this.lines.push(line);
-      }
+  constructor(
+    /** the helper's (the monitor's) pid */
+    readonly pid: number,
+    private readonly ctl: number,
+  ) {}
+
+  private readMore(): Promise<void> {
+    return new Promise((resolve) => {
+      const chunk = Buffer.allocUnsafe(65536);
+      fs.read(this.ctl, chunk, 0, chunk.length, null, (err, n) => {
+        if (err || n === 0) this.eof = true;
+        else this.buf += chunk.toString('utf8', 0, n);
+        resolve();
+      });
     });
-    const end = () => {
-      if (this.closed) return;
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w(null);
-    };
-    ctl.on('end', end);
-    ctl.on('close', end);
-    ctl.on('error', end);
   }
 
-  private next(): Promise<string | null> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    if (this.closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.waiters.push(resolve));
+  private async next(): Promise<string | null> {
+    for (;;) {
+      const i = this.buf.indexOf('\n');
+      if (i >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        return line;
+      }
+      if (this.eof || this.closed) return null;
+      await this.readMore();
+    }
   }
 
   async message(): Promise<ShimMessage | null> {
@@ -73,7 +69,7 @@ export class RunningContainer {
   /** Send a signal to the monitor, which passes it on to the container. */
   signal(sig: NodeJS.Signals): void {
     try {
-      this.child.kill(sig);
+      process.kill(this.pid, sig);
     } catch {
       /* already gone */
     }
@@ -81,8 +77,9 @@ export class RunningContainer {
 
   /** Tell the monitor that the engine has cleaned up, so it need not run the cleanup command. */
   ack(): void {
+    if (this.closed) return;
     try {
-      this.ctl.end('ok');
+      fs.writeSync(this.ctl, 'ok');
     } catch {
       /* the monitor is gone */
     }
@@ -91,23 +88,34 @@ export class RunningContainer {
   /**
    * After its exit report: tell the monitor we cleaned up, and stop waiting for it. It
    * exits by itself at once; whoever started us (a shell, a test) may see it for a moment
-   * longer, and we skip the event-loop turns of reaping it (~2-3 ms).
+   * longer.
    */
   dismiss(): void {
     this.ack();
-    this.ctl.unref();
-    this.child.unref();
+    this.close();
   }
 
   /** Let the monitor go on alone (run -d): we neither wait for it nor hold it. */
   release(): void {
-    this.ctl.destroy();
-    this.child.unref();
+    this.close();
   }
 
-  exited(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  /** Waits until the monitor has closed its end: it exited. */
+  async exited(): Promise<void> {
+    while (!this.eof && !this.closed) await this.readMore();
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      fs.closeSync(this.ctl);
+    } catch {
+      /* closed */
+    }
+    // reap it if it is gone already (a CLI that lives on, e.g. a test, keeps no zombie)
+    native().reap(this.pid);
   }
 }
 
@@ -148,26 +156,22 @@ export function planFile(dir: string, plan: Buffer): number {
 /**
  * Starts the helper with the plan and waits until the container's process has exec'd
  * (returns its pid) or failed (throws ShimStartError). `planDir` is a directory of the
- * engine's for the plan's unnamed file.
+ * engine's for the plan's unnamed file. A detached monitor holds none of the caller's
+ * descriptors: whoever reads our output would otherwise wait for the container's end.
  */
 export async function start(ops: readonly Op[], opts: { detach?: boolean; planDir: string }): Promise<{ pid: number; startedAt: string; rc: RunningContainer }> {
-  // A detached monitor must hold none of the caller's descriptors: whoever reads our
-  // output would otherwise wait for the container's end.
-  const stdio = opts.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
   const plan = planFile(opts.planDir, encodePlan(ops));
-  let child: ChildProcess;
+  let helper: { pid: number; ctl: number };
   try {
-    child = spawn(shimPath(), [], { stdio: [...stdio, 'pipe', plan] as any });
+    helper = native().spawnHelper(shimPath(), plan, !!opts.detach);
   } finally {
     fs.closeSync(plan);
   }
   mark('helper spawned');
-  const ctl = child.stdio[3] as Socket;
-  const rc = new RunningContainer(child, ctl);
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  const msg = await Promise.race([rc.message(), spawnError]);
+  const rc = new RunningContainer(helper.pid, helper.ctl);
+  const msg = await rc.message();
   if (msg && 'pid' in msg) return { pid: msg.pid, startedAt: msg.startedAt, rc };
   await rc.exited();
   if (msg && 'error' in msg) throw new ShimStartError(msg.error);
-  throw new Error(`the runtime helper exited without reporting (exit ${child.exitCode}, signal ${child.signalCode})`);
+  throw new Error('the runtime helper exited without reporting');
 }

@@ -1,13 +1,15 @@
 /**
  * Low-level file-system calls that Node does not offer: mknod, extended attributes and flock.
  *
- * They go through libc with koffi, which is loaded on first use only: the common path of
- * `mydocker run` (an image lookup, a few small reads) never pays for loading it.
+ * They go through the CLI's own Node-API addon (native/addon.c), a few microseconds to load
+ * (koffi, a general FFI, took ~20 ms: paid by every `exec` or `start` whose rootfs needed
+ * an xattr read).
  *
  * Errors are thrown as Node-style errors (`code`, `errno`, `syscall`, `path`) so callers can
  * treat them like the ones of `node:fs`.
  */
 import os = require('node:os');
+import { native } from '../runtime/native';
 
 /** The calls, behind one interface so that tests can substitute a fake. */
 export interface Fsx {
@@ -25,9 +27,6 @@ export const S_IFMT = 0o170000;
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
-
-const LOCK_EX = 2;
-const LOCK_UN = 8;
 
 /** glibc's makedev(): the 64-bit dev_t of a major/minor pair. */
 export function makedev(major: number, minor: number): bigint {
@@ -59,74 +58,41 @@ function errnoError(errno: number, syscall: string, path?: string): NodeJS.Errno
   return err;
 }
 
-interface Libc {
-  errno(): number;
-  mknod(path: string, mode: number, dev: bigint): number;
-  lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
-  lgetxattr(path: string, name: string, value: Buffer | null, size: number): number | bigint;
-  flock(fd: number, op: number): number;
-}
-
-let libc: Libc | undefined;
-
-function load(): Libc {
-  if (libc) return libc;
-  // Loaded here, on first use, and never at module load time.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    errno: () => koffi.errno(),
-    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
-    lsetxattr: lib.func(
-      'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
-    ),
-    lgetxattr: lib.func(
-      'intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)',
-    ),
-    flock: lib.func('int flock(int fd, int op)'),
-  };
-  return libc;
-}
-
-/** The real implementation, on libc. */
+/** The real implementation, on the CLI's addon (native/addon.c). */
 export const fsx: Fsx = {
   mknod(path, mode, major, minor) {
-    const c = load();
-    if (c.mknod(path, mode >>> 0, makedev(major, minor)) !== 0) throw errnoError(c.errno(), 'mknod', path);
+    const r = native().mknod(path, mode >>> 0, major >>> 0, minor >>> 0);
+    if (r < 0) throw errnoError(-r, 'mknod', path);
   },
 
   lsetxattr(path, name, value) {
-    const c = load();
-    const buf = typeof value === 'string' ? Buffer.from(value) : value;
-    if (c.lsetxattr(path, name, buf, buf.length, 0) !== 0) throw errnoError(c.errno(), 'lsetxattr', path);
+    const r = native().lsetxattr(path, name, typeof value === 'string' ? Buffer.from(value) : value);
+    if (r < 0) throw errnoError(-r, 'lsetxattr', path);
   },
 
   lgetxattr(path, name) {
-    const c = load();
-    for (;;) {
-      const need = Number(c.lgetxattr(path, name, null, 0));
-      if (need < 0) {
-        const e = c.errno();
-        if (e === os.constants.errno.ENODATA) return undefined;
-        throw errnoError(e, 'lgetxattr', path);
-      }
-      const buf = Buffer.alloc(need);
-      const got = Number(c.lgetxattr(path, name, buf, need));
-      if (got >= 0) return buf.subarray(0, got);
-      const e = c.errno();
-      if (e === os.constants.errno.ERANGE) continue; // grew in between: ask again
-      if (e === os.constants.errno.ENODATA) return undefined;
-      throw errnoError(e, 'lgetxattr', path);
-    }
+    const r = native().lgetxattr(path, name);
+    if (typeof r !== 'number') return r;
+    if (-r === os.constants.errno.ENODATA) return undefined;
+    throw errnoError(-r, 'lgetxattr', path);
   },
 
   flock(fd, op) {
-    const c = load();
-    for (;;) {
-      if (c.flock(fd, op === 'ex' ? LOCK_EX : LOCK_UN) === 0) return;
-      const e = c.errno();
-      if (e !== os.constants.errno.EINTR) throw errnoError(e, 'flock');
-    }
+    const r = native().flock(fd, op === 'ex');
+    if (r < 0) throw errnoError(-r, 'flock');
   },
 };
+
+/** The names of the extended attributes of `p` (never following a symbolic link there). */
+export function llistxattr(p: string): string[] {
+  const r = native().llistxattr(p);
+  if (typeof r === 'number') {
+    if (-r === os.constants.errno.ENOTSUP) return [];
+    throw errnoError(-r, 'llistxattr', p);
+  }
+  return r
+    .toString('latin1')
+    .split('\0')
+    .filter((n) => n !== '')
+    .map((n) => Buffer.from(n, 'latin1').toString('utf8'));
+}

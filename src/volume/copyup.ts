@@ -13,9 +13,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { fsx as realFsx, Fsx, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/fsx';
+import { fsx as realFsx, Fsx, llistxattr as realListxattr, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/fsx';
 import type { MergedDir } from './layers';
-import { llistxattr as realListxattr } from './xattrs';
 
 export interface CopyUpDeps {
   fsx?: Fsx;
