@@ -62,7 +62,7 @@ function containerAlive(id: string, pid: number): boolean {
 }
 
 /** The recorded monitor pid, if that process is still the container's monitor or its cleanup. */
-function liveMonitor(engine: Engine, id: string, monitor: number | undefined): number | undefined {
+function liveMonitor(id: string, monitor: number | undefined): number | undefined {
   if (!monitor) return undefined;
   let cmdline: string;
   try {
@@ -136,8 +136,8 @@ export async function killAndSettle(engine: Engine, rec: ContainerRecord): Promi
   await waitUntil(() => !containerAlive(id, pid), END_TIMEOUT_MS);
   killRest();
   // The monitor records the end and runs the cleanup (or hands it to a foreground run).
-  const monitor = liveMonitor(engine, id, info?.monitor);
-  if (monitor) await waitUntil(() => liveMonitor(engine, id, monitor) === undefined, END_TIMEOUT_MS);
+  const monitor = liveMonitor(id, info?.monitor);
+  if (monitor) await waitUntil(() => liveMonitor(id, monitor) === undefined, END_TIMEOUT_MS);
   const now = engine.containers.get(id);
   if (!now) return undefined;
   if (now.State.Running) {

@@ -2,7 +2,6 @@
  * `start`: everything the helper needs is derived from the container's record, then the
  * helper clones the container and reports its pid or the step that failed.
  */
-import fs = require('node:fs');
 import path = require('node:path');
 import { unlinkIfExists } from '../state/store';
 import { getSystemErrorMap } from 'node:util';
