@@ -6,7 +6,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { NotFoundError } from '../common/errors';
 import { Paths, paths } from '../state/paths';
-import { writeJsonAtomic } from '../state/store';
+import { readJson, writeJsonAtomic } from '../state/store';
 import { ContainerStore } from './containers';
 import type { CgroupDriver } from '../cgroups/types';
 import type { Image } from '../image/types';
@@ -14,6 +14,14 @@ import { ImageStore } from '../image/store';
 import { normalizeReference } from '../image/reference';
 import { ensureBusybox } from '../image/busybox';
 import { openCgroups } from '../cgroups';
+
+/** A started container's run, as recorded for crash repair (`running/<id>`). */
+export interface RunInfo {
+  pid: number;
+  monitor: number;
+  /** no CLI waits for the monitor's exit report (run -d, start without -a) */
+  detached?: boolean;
+}
 
 export class Engine {
   readonly paths: Paths;
@@ -54,7 +62,13 @@ export class Engine {
    * the monitor runs detached (no CLI waits for its exit report).
    */
   markRunning(id: string, pid: number, monitor: number, detached: boolean): void {
-    writeJsonAtomic(path.join(this.root, 'running', id), { pid, monitor, detached });
+    const info: RunInfo = { pid, monitor, detached };
+    writeJsonAtomic(path.join(this.root, 'running', id), info);
+  }
+
+  /** What markRunning recorded for the container's current run, if it is recorded as running. */
+  runInfo(id: string): RunInfo | undefined {
+    return readJson<RunInfo>(path.join(this.root, 'running', id));
   }
 
   /** The command the monitor runs when the CLI is gone at the container's end. */

@@ -5,13 +5,11 @@
  * checking that it still belongs to the container's cgroup: pids are reused.
  */
 import fs = require('node:fs');
-import path = require('node:path');
 import { constants as osConstants } from 'node:os';
 import { MydockerError, UsageError } from '../common/errors';
-import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, collectGarbage, ownsPid, isMonitor, monitorOf } from './teardown';
+import { finalizeContainer, collectGarbage, ownsPid, isMonitor, detachedMonitor } from './teardown';
 import { startContainer, logFileOf, launch } from './start';
 import { callerWinsize, checkTtyInput, exitCodeOf, SignalProxy, waitAttached } from './run';
 import { processEnv, mergeEnv, expandEnvFlags } from '../spec/process';
@@ -22,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export { ownsPid } from './teardown';
 
 function monitorAlive(engine: Engine, id: string): boolean {
-  const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
+  const info = engine.runInfo(id);
   return !!info && isMonitor(info.monitor, id);
 }
 
@@ -94,9 +92,8 @@ export async function stopContainer(engine: Engine, ref: string, timeoutSec?: nu
   const timeout = timeoutSec ?? 10;
   // A detached monitor is told that we record the end (it then exits without starting the
   // engine's cleanup command, a whole Node process): waitStopped finalizes from exit.json.
-  const info = readJson<{ monitor: number; detached?: boolean }>(path.join(engine.paths.root, 'running', rec.Id));
-  const monitor = info?.detached ? monitorOf(rec.Id, rec.State.Pid) : undefined;
-  if (monitor !== undefined && monitor === info?.monitor) process.kill(monitor, 'SIGURG');
+  const monitor = detachedMonitor(engine, rec.Id, rec.State.Pid);
+  if (monitor !== undefined) process.kill(monitor, 'SIGURG');
   if (ownsPid(rec.Id, rec.State.Pid)) process.kill(rec.State.Pid, stopSignal);
   let after = await waitStopped(engine, rec.Id, Math.max(0, timeout) * 1000);
   if (after?.State.Running && ownsPid(rec.Id, after.State.Pid)) {

@@ -18,10 +18,9 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { MydockerError, NotFoundError } from '../common/errors';
-import { readJson } from '../state/store';
 import type { ContainerRecord } from './containers';
 import type { Engine } from './engine';
-import { finalizeContainer, monitorOf, releaseCgroups, removeContainer } from './teardown';
+import { detachedMonitor, finalizeContainer, isHelperProcess, procStat, releaseCgroups, removeContainer } from './teardown';
 import { ownsPid } from './lifecycle';
 import { freshRecords, resolveFresh, treeSize } from './query';
 
@@ -45,20 +44,15 @@ export function runningError(name: string): MydockerError {
   );
 }
 
-function processState(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
+/** Alive, not a zombie. */
+function running(pid: number): boolean {
+  const st = procStat(pid)?.[0];
+  return st !== undefined && st !== 'Z' && st !== 'X';
 }
 
 /** The container's process, alive (not a zombie) and still the container's. */
 function containerAlive(id: string, pid: number): boolean {
-  if (!ownsPid(id, pid)) return false;
-  const st = processState(pid);
-  return st !== undefined && st !== 'Z' && st !== 'X';
+  return ownsPid(id, pid) && running(pid);
 }
 
 /** The recorded monitor pid, if that process is still the container's monitor or its cleanup. */
@@ -70,17 +64,9 @@ function liveMonitor(id: string, monitor: number | undefined): number | undefine
   } catch {
     return undefined;
   }
-  const st = processState(monitor);
-  if (st === undefined || st === 'Z' || st === 'X') return undefined;
+  if (!running(monitor)) return undefined;
   // The helper (its exe is the monitor binary), or the cleanup command it exec'd.
-  let exe = '';
-  try {
-    exe = fs.readlinkSync(`/proc/${monitor}/exe`);
-  } catch {
-    /* gone */
-  }
-  if (path.basename(exe).startsWith('mydocker-shim') || cmdline.includes(id)) return monitor;
-  return undefined;
+  return isHelperProcess(monitor) || cmdline.includes(id) ? monitor : undefined;
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -100,14 +86,12 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
  */
 export async function killAndSettle(engine: Engine, rec: ContainerRecord): Promise<ContainerRecord | undefined> {
   const id = rec.Id;
-  const info = readJson<{ pid: number; monitor: number; detached?: boolean }>(path.join(engine.paths.root, 'running', id));
+  const info = engine.runInfo(id);
   const pid = rec.State.Pid || info?.pid || 0;
   // A detached monitor first, so that it cannot start the cleanup command in between
   // (PID 1 is killed as well: PDEATHSIG does not survive an exec of a set-id program).
-  // It is known by being the parent of the container's living PID 1: a pid alone may
-  // have been reused, even by another container's monitor.
-  const helper = info?.detached && containerAlive(id, pid) ? monitorOf(id, pid) : undefined;
-  if (helper !== undefined && helper === info?.monitor) {
+  const helper = containerAlive(id, pid) ? detachedMonitor(engine, id, pid) : undefined;
+  if (helper !== undefined) {
     try {
       process.kill(helper, 'SIGKILL');
     } catch {

@@ -35,6 +35,28 @@ export function ownsPid(id: string, pid: number): boolean {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (the state first), or undefined when gone. */
+export function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True if `pid` runs the helper binary. A prefix, not the whole name: a monitor whose
+ * binary was rebuilt since it started shows `mydocker-shim (deleted)`.
+ */
+export function isHelperProcess(pid: number): boolean {
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)).startsWith('mydocker-shim');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * True if `pid` is still the monitor of container `id`: the helper binary, or the same
  * process after it exec'd the engine's cleanup for that container (exec keeps the pid).
@@ -42,8 +64,8 @@ export function ownsPid(id: string, pid: number): boolean {
  */
 export function isMonitor(pid: number, id: string): boolean {
   if (!pid) return false;
+  if (isHelperProcess(pid)) return true;
   try {
-    if (path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'mydocker-shim') return true;
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const i = argv.indexOf('cleanup');
     return i > 0 && argv[i - 1] === 'container' && argv[i + 1] === id;
@@ -65,14 +87,20 @@ export function releaseCgroups(engine: Engine, id: string): void {
  */
 export function monitorOf(id: string, pid: number): number | undefined {
   if (!ownsPid(id, pid)) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (path.basename(fs.readlinkSync(`/proc/${ppid}/exe`)).startsWith('mydocker-shim')) return ppid;
-  } catch {
-    /* gone */
-  }
-  return undefined;
+  const ppid = Number(procStat(pid)?.[1]);
+  return ppid > 0 && isHelperProcess(ppid) ? ppid : undefined;
+}
+
+/**
+ * The monitor of a detached run (nobody waits for its exit report), proven as monitorOf
+ * does and matching the recorded one: a command that records the end itself (stop,
+ * rm -f) may tell it, or kill it, so that it does not start the cleanup command.
+ */
+export function detachedMonitor(engine: Engine, id: string, pid: number): number | undefined {
+  const info = engine.runInfo(id);
+  if (!info?.detached) return undefined;
+  const m = monitorOf(id, pid);
+  return m !== undefined && m === info.monitor ? m : undefined;
 }
 
 /** Deletes a stopped container: its directory, its name. Refuses if anything is mounted under it. */
@@ -95,7 +123,7 @@ export function finalizeContainer(engine: Engine, id: string, status?: ExitStatu
     // A monitor finalizes only its own run: if the container was started again since,
     // the record belongs to the new run's monitor. (With no run recorded, finalizing
     // again is harmless: it is idempotent.)
-    const info = readJson<{ pid: number; monitor: number }>(path.join(engine.paths.root, 'running', id));
+    const info = engine.runInfo(id);
     if (info && info.monitor !== opts.monitor) return;
   }
   const st = status ?? readJson<ExitStatus>(engine.containers.file(id, 'exit.json'));
@@ -136,7 +164,7 @@ export function collectGarbage(engine: Engine): void {
     return;
   }
   for (const id of ids) {
-    const info = readJson<{ pid: number; monitor: number }>(path.join(runDir, id));
+    const info = engine.runInfo(id);
     if (info && (ownsPid(id, info.pid) || isMonitor(info.monitor, id))) continue;
     finalizeContainer(engine, id);
     unlinkIfExists(path.join(runDir, id));
