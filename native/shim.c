@@ -981,6 +981,33 @@ static void join_namespaces(rec_t *r) {
   }
 }
 
+/* A step of ours before the child's exec failed: the child must not go on. */
+static void abort_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
+/* A sync byte to the child. A child that already failed has closed its end (EPIPE): its
+ * report is read after the sync. */
+static void send_sync(int sock, pid_t pid, char byte) {
+  if (write(sock, &byte, 1) != 1 && errno != EPIPE) {
+    int e = errno;
+    abort_child(pid);
+    die1("sync", e, NULL);
+  }
+}
+
+/* Writes the child's pid into a cgroup.procs file (v2). Returns 0 or an errno. */
+static int place_pid(const char *file, pid_t pid) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int e = write(fd, buf, (size_t)n) < 0 ? errno : 0;
+  close(fd);
+  return e;
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   (void)argv;
@@ -1061,40 +1088,19 @@ int main(int argc, char **argv) {
 
   /* Let the child build its rootfs while we place it in its cgroups; it waits for the
    * second byte before it runs anything of the user's. */
-  if (write(sv[0], "g", 1) != 1 && errno != EPIPE) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    die1("sync", errno, NULL);
-  }
-  char pidbuf[32];
-  snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+  send_sync(sv[0], pid, 'g');
+  /* In the plan's order: the cgroups the monitor writes the pid into (v2), then the device
+   * program, in place before anything of the user's runs. */
   for (int i = 0; i < nrecs; i++) {
-    if (strcmp(recs[i].f[0], "cgroup") || is_self_cgroup(recs[i].f[1])) continue;
-    int fd = open(recs[i].f[1], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, pidbuf, strlen(pidbuf)) < 0) {
-      int e = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      die_rec(&recs[i], e);
-    }
-    close(fd);
-  }
-  /* The device program is in place before anything of the user's runs. */
-  for (int i = 0; i < nrecs; i++) {
-    if (strcmp(recs[i].f[0], "devices")) continue;
-    int e = load_devices(&recs[i]);
+    int e = 0;
+    if (!strcmp(recs[i].f[0], "cgroup") && !is_self_cgroup(recs[i].f[1])) e = place_pid(recs[i].f[1], pid);
+    else if (!strcmp(recs[i].f[0], "devices")) e = load_devices(&recs[i]);
     if (e) {
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
+      abort_child(pid);
       die_rec(&recs[i], e);
     }
   }
-  /* A child that already failed has closed its end: its report is read below. */
-  if (write(sv[0], "c", 1) != 1 && errno != EPIPE) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    die1("sync", errno, NULL);
-  }
+  send_sync(sv[0], pid, 'c');
 
   /* Until execve the child reports on the socket; EOF means the exec happened. */
   int master = -1;

@@ -115,9 +115,15 @@ export function planV1(
     w.push({ controller: 'cpu', file: 'cpu.cfs_quota_us', value: String(q) });
   }
 
+  w.push(...cpusetAndPidsWrites(limits));
+  return w;
+}
+
+/** cpuset and pids: the same files, and the same values, in v1 and v2. */
+function cpusetAndPidsWrites(limits: CgroupLimits): CgroupWrite[] {
+  const w: CgroupWrite[] = [];
   if (limits.cpusetCpus) w.push({ controller: 'cpuset', file: 'cpuset.cpus', value: limits.cpusetCpus });
   if (limits.cpusetMems) w.push({ controller: 'cpuset', file: 'cpuset.mems', value: limits.cpusetMems });
-
   if (limits.pidsLimit !== undefined) {
     const v = unlimitedPids(limits.pidsLimit) ? 'max' : String(limits.pidsLimit);
     w.push({ controller: 'pids', file: 'pids.max', value: v });
@@ -160,13 +166,7 @@ export function planV2(limits: CgroupLimits, layout: V2PlanLayout = {}): CgroupW
     w.push({ controller: 'cpu', file: 'cpu.max', value: v });
   }
 
-  if (limits.cpusetCpus) w.push({ controller: 'cpuset', file: 'cpuset.cpus', value: limits.cpusetCpus });
-  if (limits.cpusetMems) w.push({ controller: 'cpuset', file: 'cpuset.mems', value: limits.cpusetMems });
-
-  if (limits.pidsLimit !== undefined) {
-    const v = unlimitedPids(limits.pidsLimit) ? 'max' : String(limits.pidsLimit);
-    w.push({ controller: 'pids', file: 'pids.max', value: v });
-  }
+  w.push(...cpusetAndPidsWrites(limits));
   return w;
 }
 

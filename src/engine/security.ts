@@ -266,13 +266,6 @@ function writeRules(file: string, rules: readonly string[]): void {
 }
 
 /**
- * At start, after the resource cgroups: the device cgroup that allows only the default
- * device nodes (everything under --privileged). Returns the `tasks` file in which the
- * helper's child places itself (see CgroupPlacement.procsFiles).
- *
- * cgroup v1 only: on v2 the same rules are an eBPF program (deviceProgramOf).
- */
-/**
  * cgroup v2 has no device files: the policy is an eBPF program the helper attaches to the
  * container's cgroup (the `devices` op). Docker's default rules; none under --privileged.
  */
@@ -281,6 +274,13 @@ export function deviceProgramOf(rec: ContainerRecord, placement: CgroupPlacement
   return { cgroupDir: placement.devicesDir, program: compileDeviceFilter(DEFAULT_DEVICE_RULES) };
 }
 
+/**
+ * At start, after the resource cgroups: the device cgroup that allows only the default
+ * device nodes (everything under --privileged). Returns the `tasks` file in which the
+ * helper's child places itself (see CgroupPlacement.procsFiles).
+ *
+ * cgroup v1 only: on v2 the same rules are an eBPF program (deviceProgramOf).
+ */
 export function setupDeviceCgroup(engine: Engine, rec: ContainerRecord): string[] {
   if (engine.cgroups().version !== 1) return [];
   const dir = deviceCgroupDir(engine, rec.Id);

@@ -38,7 +38,24 @@ export interface SecuritySettings {
   writableSys?: boolean;
 }
 
-export interface PlanInput {
+/** The process a plan starts, in a new container (run) or a running one (exec). */
+export interface ProcessPlanInput {
+  env: string[];
+  argv: string[];
+  cwd: string;
+  tty: boolean;
+  stdin: boolean;
+  winsize?: { rows: number; cols: number };
+  security?: SecuritySettings;
+  /** files that place the process in its cgroups (see CgroupPlacement.procsFiles) */
+  cgroupProcs: string[];
+  /** relay the monitor's own stdio to and from the container (a foreground run) */
+  attach: boolean;
+  /** the monitor leaves the caller's session once the container runs (run -d) */
+  detach?: boolean;
+}
+
+export interface PlanInput extends ProcessPlanInput {
   /** where the overlay is mounted (inside the container's mount namespace only) */
   rootfs: string;
   lowerDirs: string[];
@@ -46,18 +63,9 @@ export interface PlanInput {
   workDir: string;
   readonlyRootfs?: boolean;
   hostname: string;
-  env: string[];
-  argv: string[];
-  cwd: string;
-  tty: boolean;
-  stdin: boolean;
-  winsize?: { rows: number; cols: number };
   /** host files bind-mounted onto /etc/hostname, /etc/hosts, /etc/resolv.conf */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   mounts: PlannedMount[];
-  security?: SecuritySettings;
-  /** files that place the first process in its cgroups (see CgroupPlacement.procsFiles) */
-  cgroupProcs: string[];
   /** unshare a cgroup namespace once placed in the cgroup (v2 hosts, as Docker) */
   cgroupns?: boolean;
   /** v2: the device program (an eBPF program of spec/security/devices) and the cgroup to attach it to */
@@ -67,26 +75,12 @@ export interface PlanInput {
   cleanup: string[];
   /** json-file log the monitor writes the container's output to */
   logFile?: string;
-  /** relay the monitor's own stdio to and from the container (a foreground run) */
-  attach: boolean;
-  /** the monitor leaves the caller's session once the container runs (run -d) */
-  detach?: boolean;
 }
 
 /** `exec`: a new process in a running container's namespaces and cgroup. */
-export interface ExecPlanInput {
+export interface ExecPlanInput extends ProcessPlanInput {
   /** host pid of the container's init: its namespaces are joined */
   pid: number;
-  env: string[];
-  argv: string[];
-  cwd: string;
-  tty: boolean;
-  stdin: boolean;
-  winsize?: { rows: number; cols: number };
-  security?: SecuritySettings;
-  cgroupProcs: string[];
-  attach: boolean;
-  detach?: boolean;
 }
 
 const DEVICES: Array<[name: string, major: number, minor: number]> = [
@@ -187,11 +181,7 @@ export function buildPlan(p: PlanInput): Op[] {
 }
 
 /** The process itself: argv, env, stdio, identity, privileges. Shared by run and exec. */
-function processOps(
-  ops: Op[],
-  p: { env: string[]; argv: string[]; cwd: string; tty: boolean; stdin: boolean; winsize?: { rows: number; cols: number }; attach: boolean; detach?: boolean },
-  sec: SecuritySettings,
-): void {
+function processOps(ops: Op[], p: ProcessPlanInput, sec: SecuritySettings): void {
   for (const e of p.env) ops.push(['env', e]);
   ops.push(['argv', ...p.argv]);
   ops.push(['cwd', p.cwd]);

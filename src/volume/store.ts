@@ -265,15 +265,19 @@ export class VolumeStore {
     return v;
   }
 
-  /** Every volume, sorted by name. */
-  list(): Volume[] {
-    let names: string[];
+  /** The names in the volumes directory (none before the first volume). */
+  private entries(): string[] {
     try {
-      names = fs.readdirSync(this.volumesDir);
+      return fs.readdirSync(this.volumesDir);
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
+  }
+
+  /** Every volume, sorted by name. */
+  list(): Volume[] {
+    const names = this.entries();
     const out: Volume[] = [];
     for (const n of names.sort()) {
       const v = this.find(n);
@@ -352,13 +356,7 @@ export class VolumeStore {
    * cannot be removed safely is left for a later pass.
    */
   gc(): string[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.volumesDir);
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return [];
-      throw e;
-    }
+    const names = this.entries();
     const removed: string[] = [];
     const cutoff = this.now().getTime() - this.staleAfterMs;
     for (const n of names) {
